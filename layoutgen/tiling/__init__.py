@@ -1,0 +1,1 @@
+"""Placement of cell outlines on the roll sheet."""

@@ -1,0 +1,60 @@
+"""Plain data objects that the tiling stage hands on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RectPacking:
+    """Identical rectangles packed in a rectangle (the reduced, kerf-free problem).
+
+    `rects` is an (n, 4) float array of x0, y0, dx, dy (lower-left corner and extent) in the
+    reduced coordinates; dx == l means the cell lies with its first dimension along x.
+    """
+
+    count: int
+    rects: np.ndarray
+    strategy: str
+    upper_bound: int
+    bound_method: str
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.count >= self.upper_bound
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """Cells placed on a sheet: centres in sheet mm, rotation in degrees, rows along the web."""
+
+    x: np.ndarray
+    y: np.ndarray
+    rotation_deg: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    strategy: str
+    upper_bound: int
+    bound_method: str
+    sheet_mm: tuple[float, float]
+    usable_area_mm2: float
+    cell_area_mm2: float
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.upper_bound - self.count)
+
+    @property
+    def utilization_sheet(self) -> float:
+        return self.count * self.cell_area_mm2 / (self.sheet_mm[0] * self.sheet_mm[1])
+
+    @property
+    def utilization_usable(self) -> float:
+        return self.count * self.cell_area_mm2 / self.usable_area_mm2 if self.usable_area_mm2 else 0.0
