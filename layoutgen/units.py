@@ -6,7 +6,9 @@ import re
 
 from layoutgen.errors import LayoutgenError
 
-_FACTORS_MM = {"mm": 1.0, "um": 1e-3, "µm": 1e-3, "cm": 10.0, "m": 1000.0, "in": 25.4, "mil": 0.0254}
+_FACTORS_MM = {
+    "mm": 1.0, "um": 1e-3, "µm": 1e-3, "cm": 10.0, "m": 1000.0, "in": 25.4, "mil": 0.0254,
+}
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _LENGTH_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Zµ]*)\s*$")
 

@@ -57,4 +57,6 @@ class Tiling:
 
     @property
     def utilization_usable(self) -> float:
-        return self.count * self.cell_area_mm2 / self.usable_area_mm2 if self.usable_area_mm2 else 0.0
+        if not self.usable_area_mm2:
+            return 0.0
+        return self.count * self.cell_area_mm2 / self.usable_area_mm2

@@ -1,0 +1,97 @@
+"""Process geometry of one cell: the insets that turn a footprint into the cell's layers.
+
+The one place where outlines shrink: packaging (footprint -> cell outline = singulation cut) and
+process rules (cell outline -> isolation scribe, LiPON, cathode, anode collector). Sizing counts
+the cathode area from `layer_shapes(...)["CATHODE"]` and the layout draws the very same shapes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import shapely
+
+from layoutgen.deck import Deck
+from layoutgen.errors import LayoutgenError
+from layoutgen.shapes import CellShape, area
+
+
+def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
+    """The shape shrunk by d_mm on every side (exact erosion for rect, rounded, circle)."""
+    if d_mm < 0:
+        raise ValueError("inset distance must be >= 0")
+    if d_mm == 0:
+        return shape
+    w, h = shape.width - 2 * d_mm, shape.height - 2 * d_mm
+    if w <= 1e-9 or h <= 1e-9:
+        raise LayoutgenError(
+            f"{what}: a {shape.width:g} x {shape.height:g} mm outline inset by {d_mm:g} mm on "
+            f"each side leaves no area (needs more than {2 * d_mm:g} mm in each dimension)"
+        )
+    if shape.kind == "rect":
+        return dataclasses.replace(shape, width=w, height=h)
+    if shape.kind == "circle":
+        return dataclasses.replace(shape, width=w, height=w)
+    if shape.kind == "rounded":
+        r = max(shape.corner_radius - d_mm, 0.0)
+        kind = "rounded" if r > 0 else "rect"
+        return dataclasses.replace(shape, kind=kind, width=w, height=h, corner_radius=r)
+    return _inset_polygon(shape, d_mm, what)
+
+
+def _inset_polygon(shape: CellShape, d_mm: float, what: str) -> CellShape:
+    poly = shapely.Polygon(shape.vertices)
+    # quad_segs high enough that reflex-corner arcs stay within a micrometre
+    eroded = poly.buffer(-d_mm, quad_segs=max(8, int(math.ceil(math.pi / 2 / math.acos(
+        max(1e-9, 1 - 1e-3 / max(d_mm, 1e-3)))))))
+    if eroded.is_empty or eroded.geom_type != "Polygon":
+        raise LayoutgenError(
+            f"{what}: the polygon inset by {d_mm:g} mm on each side leaves "
+            + ("no area" if eroded.is_empty else "several separate pieces")
+        )
+    coords = shapely.get_coordinates(shapely.normalize(shapely.orient_polygons(eroded)).exterior)
+    cx = (poly.bounds[0] + poly.bounds[2]) / 2
+    cy = (poly.bounds[1] + poly.bounds[3]) / 2
+    verts = coords[:-1] - (cx, cy)
+    minx, miny, maxx, maxy = eroded.bounds
+    return dataclasses.replace(
+        shape, width=maxx - minx, height=maxy - miny, vertices=verts + (cx, cy) - (cx, cy)
+    )
+
+
+def process_insets_mm(deck: Deck) -> dict[str, float]:
+    """Inset of each process layer's outer edge from the singulation outline, in mm."""
+    p = deck.process
+    scribe_out = p.singulation_clearance_um / 1000
+    scribe_in = scribe_out + p.isolation_width_um / 1000
+    return {
+        "ISOLATION_OUTER": scribe_out,
+        "ISOLATION_INNER": scribe_in,
+        "ELECTROLYTE": scribe_in,
+        "CATHODE": scribe_in + p.electrolyte_overhang_um / 1000,
+        "ANODE_CC": scribe_in + p.anode_cc_setback_um / 1000,
+    }
+
+
+def cell_outline(footprint: CellShape, deck: Deck) -> CellShape:
+    """The singulation outline of the cell that goes into a product of this footprint."""
+    return inset(footprint, deck.package.border_mm, "footprint minus package.border_mm")
+
+
+def layer_shapes(outline: CellShape, deck: Deck) -> dict[str, CellShape]:
+    """Every process layer's outline of one cell, from its singulation outline."""
+    out: dict[str, CellShape] = {"SINGULATION": outline}
+    for name, d in process_insets_mm(deck).items():
+        out[name] = inset(outline, d, f"cell outline minus process rules ({name})")
+    return out
+
+
+def active_shape(outline: CellShape, deck: Deck) -> CellShape:
+    """The cathode (active) outline: what sizing counts and the layout draws on CATHODE."""
+    return layer_shapes(outline, deck)["CATHODE"]
+
+
+def active_area_mm2(outline: CellShape, deck: Deck) -> float:
+    """Active (cathode) area of a cell of this singulation outline, mm2."""
+    return area(active_shape(outline, deck))

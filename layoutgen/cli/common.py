@@ -1,0 +1,50 @@
+"""Options and output helpers shared by the commands."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+import typer
+
+RulesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--rules", "-r", help="Rule deck TOML (repeatable; later wins over earlier)."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override one deck key: section.key=value (repeatable)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+
+
+def deck_from(rules: list[str] | None, sets: list[str] | None):  # noqa: ANN201
+    """Resolve the deck from --rules files and --set overrides."""
+    from layoutgen.deck import load_deck
+
+    return load_deck(rules or [], sets or [])
+
+
+def print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, sort_keys=False, allow_nan=False))
+
+
+def fmt(value: Any) -> str:
+    """A readable rendering of a table value."""
+    if isinstance(value, float):
+        if value == 0 or not math.isfinite(value):
+            return f"{value:g}"
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, list | tuple):
+        return " x ".join(fmt(v) for v in value)
+    return str(value)
+
+
+def print_table(rows: list[tuple[str, Any, str]], title: str | None = None) -> None:
+    """Print (label, value, unit) rows as an aligned two-column table."""
+    if title:
+        typer.echo(title)
+    width = max(len(r[0]) for r in rows)
+    for label, value, unit in rows:
+        typer.echo(f"  {label:<{width}}  {fmt(value)}{' ' + unit if unit else ''}")

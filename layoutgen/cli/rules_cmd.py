@@ -1,0 +1,36 @@
+"""`layoutgen rules show|check`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, deck_from, print_json
+
+
+def register(app: typer.Typer) -> None:
+    rules_app = typer.Typer(help="Show the resolved rule deck or check deck files.",
+                            no_args_is_help=True)
+
+    @rules_app.command("show")
+    def show(rules: RulesOpt = None, sets: SetOpt = None, as_json: JsonOpt = False) -> None:
+        """Print the resolved deck (defaults <- --rules files <- --set overrides)."""
+        from layoutgen.deck import deck_to_toml
+
+        deck = deck_from(rules, sets)
+        if as_json:
+            print_json(deck.model_dump(mode="json"))
+        else:
+            typer.echo(deck_to_toml(deck), nl=False)
+
+    @rules_app.command("check")
+    def check(files: Annotated[list[str], typer.Argument(help="Deck files to validate.")]) -> None:
+        """Validate deck files (each on top of the defaults); exit 2 on the first error."""
+        from layoutgen.deck import check_deck_file
+
+        for f in files:
+            check_deck_file(f)
+            typer.echo(f"{f}: ok")
+
+    app.add_typer(rules_app, name="rules")

@@ -1,0 +1,430 @@
+"""The rule deck: one typed schema, loaded from TOML, merged in layers, overridden with --set.
+
+Resolution order: the shipped default deck <- each --rules file in turn <- each --set override.
+Every error names its source (file or flag), the key, and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from layoutgen.errors import LayoutgenError
+
+Pos = Field(gt=0)
+NonNeg = Field(ge=0)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Stack(_Section):
+    """Materials and films of one cell layer."""
+
+    substrate_um: float = Field(gt=0, le=1000)
+    cathode_um: float = Field(gt=0, le=1000)
+    cathode_capacity_uah_cm2_um: float = Field(gt=0, le=1000)
+    utilization: float = Field(gt=0, le=1)
+    voltage_v: float = Field(gt=0, le=10)
+    electrolyte_um: float = Field(ge=0, le=100)
+    anode_cc_um: float = Field(ge=0, le=100)
+    li_capacity_uah_cm2_um: float = Field(gt=0, le=1000)
+    charged_state: bool
+    insulator_um: float = Field(ge=0, le=1000)
+    adhesive_um: float = Field(ge=0, le=1000)
+
+
+class Package(_Section):
+    """What packaging adds around and on top of the cell stack."""
+
+    border_mm: float = Field(ge=0, le=100)
+    encapsulation_um: float = Field(ge=0, le=10000)
+    termination_um: float = Field(ge=0, le=10000)
+
+
+class Process(_Section):
+    """Process rules that decide a cell's active area inside its singulation outline."""
+
+    singulation_clearance_um: float = Field(ge=0, le=10000)
+    isolation_width_um: float = Field(gt=0, le=10000)
+    electrolyte_overhang_um: float = Field(ge=0, le=10000)
+    anode_cc_setback_um: float = Field(ge=0, le=10000)
+
+
+class Sheet(_Section):
+    """The patterned sheet (one frame of the roll)."""
+
+    width_mm: float = Field(gt=0, le=2100)
+    length_mm: float = Field(gt=0, le=2100)
+    edge_x_mm: float = Field(ge=0, le=1000)
+    edge_y_mm: float = Field(ge=0, le=1000)
+    roll_length_m: float = Field(gt=0, le=100000)
+
+
+class Keepout(_Section):
+    """A rectangular keep-out in sheet coordinates (lower-left corner, size)."""
+
+    x_mm: float
+    y_mm: float
+    w_mm: float = Field(gt=0)
+    h_mm: float = Field(gt=0)
+    clearance_mm: float = Field(default=0.0, ge=0)
+    name: str = "keepout"
+
+
+class Tiling(_Section):
+    """Placement rules."""
+
+    kerf_um: float = Field(ge=0, le=100000)
+    rotation: Literal["any", "0", "90"]
+    cut: Literal["free", "guillotine"]
+    max_cells: int = Field(gt=0)
+    keepouts: tuple[Keepout, ...] = ()
+
+    @field_validator("rotation", mode="before")
+    @classmethod
+    def _rotation_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+class Layout(_Section):
+    """How the patterning layout is drawn."""
+
+    chord_tolerance_um: float = Field(gt=0, le=1000)
+    pad_w_um: float = Field(gt=0, le=100000)
+    pad_h_um: float = Field(gt=0, le=100000)
+    pad_position: Literal["center", "corner"]
+    labels: bool
+    label_height_um: float = Field(gt=0, le=100000)
+    fiducial_size_um: float = Field(gt=0, le=100000)
+    fiducial_width_um: float = Field(gt=0, le=100000)
+    fiducial_margin_mm: float = Field(ge=0, le=1000)
+    fiducials_per_field: bool
+    contact_rail_width_mm: float = Field(ge=0, le=1000)
+    contact_rail_side: Literal["left", "right", "bottom", "top"]
+
+    @model_validator(mode="after")
+    def _fiducial_arm(self) -> Layout:
+        if self.fiducial_width_um >= self.fiducial_size_um:
+            raise ValueError(
+                "layout.fiducial_width_um must be smaller than layout.fiducial_size_um "
+                f"(got {self.fiducial_width_um} >= {self.fiducial_size_um})"
+            )
+        return self
+
+
+class LaserOp(_Section):
+    """Laser parameter set of one operation."""
+
+    enabled: bool = True
+    power_pct: float = Field(gt=0, le=100)
+    mark_speed_mm_s: float = Field(gt=0, le=100000)
+    jump_speed_mm_s: float = Field(gt=0, le=100000)
+    frequency_khz: float = Field(gt=0, le=100000)
+    pulse_width_ns: float = Field(gt=0, le=1e9)
+    passes: int = Field(ge=1, le=1000)
+    spot_um: float = Field(gt=0, le=10000)
+    laser_on_delay_us: float = Field(ge=0, le=1e6)
+    laser_off_delay_us: float = Field(ge=0, le=1e6)
+
+
+class Laser(_Section):
+    """Laser job rules and one parameter set per operation, in process order."""
+
+    field_mm: float = Field(gt=0, le=2100)
+    stitch_overlap_um: float = Field(ge=0, le=10000)
+    singulation_paths: Literal["auto", "lines", "contours"]
+    lines_run_through: bool
+    kerf_compensation: bool
+    lead_in_um: float = Field(ge=0, le=10000)
+    microtabs: int = Field(ge=0, le=16)
+    microtab_width_um: float = Field(gt=0, le=10000)
+    scribe_overlap: float = Field(ge=0, lt=1)
+    field_move_s: float = Field(ge=0, le=3600)
+    fiducial: LaserOp
+    isolation: LaserOp
+    singulation: LaserOp
+
+
+LAYER_NAMES = (
+    "SHEET", "USABLE", "KEEPOUT", "SINGULATION", "ISOLATION", "CATHODE", "ELECTROLYTE",
+    "ANODE_CC", "PAD", "FIDUCIAL", "CONTACT_RAIL", "LABEL", "FIELD", "DRC_MARKER",
+)
+
+
+class Layers(_Section):
+    """Layer map: name -> (layer, datatype)."""
+
+    SHEET: tuple[int, int]
+    USABLE: tuple[int, int]
+    KEEPOUT: tuple[int, int]
+    SINGULATION: tuple[int, int]
+    ISOLATION: tuple[int, int]
+    CATHODE: tuple[int, int]
+    ELECTROLYTE: tuple[int, int]
+    ANODE_CC: tuple[int, int]
+    PAD: tuple[int, int]
+    FIDUCIAL: tuple[int, int]
+    CONTACT_RAIL: tuple[int, int]
+    LABEL: tuple[int, int]
+    FIELD: tuple[int, int]
+    DRC_MARKER: tuple[int, int]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Layers:
+        seen: dict[tuple[int, int], str] = {}
+        for name in LAYER_NAMES:
+            ld = getattr(self, name)
+            if not (0 <= ld[0] <= 65535 and 0 <= ld[1] <= 65535):
+                raise ValueError(f"layers.{name} = {list(ld)}: layer and datatype must be 0..65535")
+            if ld in seen:
+                raise ValueError(f"layers.{name} and layers.{seen[ld]} share {list(ld)}")
+            seen[ld] = name
+        return self
+
+
+class Deck(_Section):
+    """The whole resolved rule deck."""
+
+    stack: Stack
+    package: Package
+    process: Process
+    sheet: Sheet
+    tiling: Tiling
+    layout: Layout
+    layers: Layers
+    laser: Laser
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deck:
+        sh = self.sheet
+        if 2 * sh.edge_x_mm >= sh.width_mm or 2 * sh.edge_y_mm >= sh.length_mm:
+            raise ValueError(
+                f"sheet edges leave no usable area: 2 x edge_x_mm {sh.edge_x_mm} must be < "
+                f"width_mm {sh.width_mm} and 2 x edge_y_mm {sh.edge_y_mm} < "
+                f"length_mm {sh.length_mm}"
+            )
+        return self
+
+    def flat(self) -> dict[str, Any]:
+        """The deck as a flat {section.key: value} mapping of scalar keys."""
+        out: dict[str, Any] = {}
+        _flatten(self.model_dump(mode="json"), "", out)
+        return out
+
+
+def _flatten(d: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            _flatten(v, key + ".", out)
+        else:
+            out[key] = v
+
+
+def default_deck_path() -> Path:
+    """The shipped default deck (package data after install; rules/ in a checkout)."""
+    try:
+        p = Path(str(resources.files("layoutgen.rules").joinpath("default.toml")))
+        if p.is_file():
+            return p
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "rules" / "default.toml"
+
+
+def shipped_decks() -> dict[str, Path]:
+    """Name -> path of every deck shipped with layoutgen."""
+    folder = default_deck_path().parent
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        shipped = shipped_decks()
+        if path.suffix == "" and path.name in shipped:
+            return _read_toml(shipped[path.name])
+        raise LayoutgenError(
+            f"{path}: rule deck not found (give a TOML file or a shipped deck: "
+            f"{', '.join(shipped)})"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutgenError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise LayoutgenError(f"{path}: cannot read rule deck: {exc.strerror}") from None
+
+
+def _check_keys(data: dict[str, Any], model: type[BaseModel], prefix: str, source: str) -> None:
+    """Reject unknown keys early, naming the source that brought them."""
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in model.model_fields:
+            allowed = ", ".join(model.model_fields)
+            raise LayoutgenError(f"{source}: unknown key {full!r} (allowed here: {allowed})")
+        ann = model.model_fields[key].annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            if not isinstance(value, dict):
+                raise LayoutgenError(f"{source}: {full!r} must be a table [{full}]")
+            _check_keys(value, ann, full + ".", source)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], source: str,
+           prefix: str = "") -> None:
+    for k, v in top.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v, origin, source, key + ".")
+        else:
+            base[k] = copy.deepcopy(v)
+            origin[key] = source
+
+
+def _parse_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise LayoutgenError(f"--set {text!r}: expected section.key=value")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    if "." not in key:
+        raise LayoutgenError(
+            f"--set {text!r}: the key must be section.key (e.g. stack.utilization)")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word: take it as a string
+    return key, value
+
+
+def _nest(key: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cur = out
+    parts = key.split(".")
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+    cur[parts[-1]] = value
+    return out
+
+
+def _origin_of(loc: str, origin: dict[str, str]) -> str:
+    default = origin.get("", "deck")
+    inner = [s for k, s in origin.items() if k.startswith(loc + ".") and s != default]
+    if inner:
+        return " + ".join(dict.fromkeys(inner))
+    parts = loc.split(".")
+    for n in range(len(parts), 0, -1):
+        src = origin.get(".".join(parts[:n]))
+        if src:
+            return src
+    return _latest_source(origin)
+
+
+def _latest_source(origin: dict[str, str]) -> str:
+    """The sources that changed the defaults (for whole-deck consistency errors)."""
+    default = origin.get("", "deck")
+    extra = [s for s in dict.fromkeys(origin.values()) if s != default]
+    return " + ".join(extra) if extra else default
+
+
+def _explain(exc: ValidationError, origin: dict[str, str]) -> LayoutgenError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    source = _origin_of(loc, origin) if loc else "deck"
+    if loc:
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        return LayoutgenError(f"{source}: {loc}: {msg}{shown}")
+    return LayoutgenError(f"{_latest_source(origin)}: {msg}")
+
+
+def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
+              overrides: list[str] | tuple[str, ...] = ()) -> Deck:
+    """Resolve the deck: defaults <- each file in order <- each 'section.key=value' override."""
+    default = default_deck_path()
+    data = _read_toml(default)
+    origin: dict[str, str] = {"": str(default)}
+    _mark_origin(data, "", str(default), origin)
+    for p in paths:
+        path = Path(p)
+        top = _read_toml(path)
+        _check_keys(top, Deck, "", str(path))
+        _merge(data, top, origin, str(path))
+    for text in overrides:
+        key, value = _parse_override(text)
+        nested = _nest(key, value)
+        _check_keys(nested, Deck, "", f"--set {text}")
+        _merge(data, nested, origin, f"--set {text}")
+    try:
+        return Deck.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, origin) from None
+
+
+def _mark_origin(d: dict[str, Any], prefix: str, source: str, origin: dict[str, str]) -> None:
+    for k, v in d.items():
+        origin[f"{prefix}{k}"] = source
+        if isinstance(v, dict):
+            _mark_origin(v, f"{prefix}{k}.", source, origin)
+
+
+def check_deck_file(path: str | Path) -> Deck:
+    """Validate one deck file on top of the defaults (what `layoutgen rules check` does)."""
+    return load_deck([path])
+
+
+def with_value(deck: Deck, key: str, value: Any) -> Deck:
+    """A copy of the deck with one dotted key replaced (validated)."""
+    data = deck.model_dump(mode="python")
+    _check_keys(_nest(key, value), Deck, "", f"parameter {key}")
+    _merge(data, _nest(key, value), {}, key)
+    try:
+        return Deck.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, {key: f"parameter {key}"}) from None
+
+
+def deck_to_toml(deck: Deck) -> str:
+    """Render the resolved deck as TOML text (sections in schema order)."""
+    data = deck.model_dump(mode="json")
+    lines: list[str] = []
+    _emit_table(data, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+
+def _emit_table(d: dict[str, Any], path: list[str], lines: list[str]) -> None:
+    scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in d.items() if isinstance(v, dict)}
+    if path and scalars:
+        lines.append(f"\n[{'.'.join(path)}]")
+    for k, v in scalars.items():
+        lines.append(f"{k} = {_toml_value(v)}")
+    for k, v in tables.items():
+        _emit_table(v, [*path, k], lines)

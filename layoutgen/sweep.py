@@ -1,0 +1,85 @@
+"""Parameter sweeps over one numeric deck key, with CSV and plot output."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from layoutgen.deck import Deck, with_value
+from layoutgen.errors import LayoutgenError
+
+COLUMNS = ["value", "layers", "capacity_mAh", "energy_mWh", "thickness_mm", "ved_Wh_per_L",
+           "ved_unpackaged_Wh_per_L", "note"]
+MAX_POINTS = 10000
+
+
+def sweep_values(start: float, stop: float, step: float) -> list[float]:
+    """Values start, start+step, ... up to stop inclusive (no float drift)."""
+    if not step > 0:
+        raise LayoutgenError(f"--step: must be > 0, got {step:g}")
+    if stop < start:
+        raise LayoutgenError(f"--to {stop:g} is below --from {start:g}")
+    n = math.floor((stop - start) / step + 1e-9) + 1
+    if n > MAX_POINTS:
+        raise LayoutgenError(f"sweep: {n} points requested, at most {MAX_POINTS} allowed")
+    return [round(start + i * step, 12) for i in range(n)]
+
+
+def run_sweep(deck: Deck, param: str, start: float, stop: float, step: float,
+              query: Callable[[Deck], Any]) -> dict[str, Any]:
+    """Evaluate `query(deck with param = v)` for each value; unreachable points get a note."""
+    flat = deck.flat()
+    if param not in flat:
+        numeric = [k for k, v in flat.items() if isinstance(v, int | float)
+                   and not isinstance(v, bool)]
+        raise LayoutgenError(f"--param {param!r}: not a deck key (numeric keys: "
+                             f"{', '.join(numeric[:12])}, ...; see `layoutgen rules show`)")
+    current = flat[param]
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        raise LayoutgenError(f"--param {param}: not numeric (it is {current!r})")
+    rows: list[list[Any]] = []
+    for v in sweep_values(start, stop, step):
+        value: float | int = int(v) if isinstance(current, int) and float(v).is_integer() else v
+        d = with_value(deck, param, value)
+        try:
+            p = query(d)
+        except LayoutgenError as exc:
+            rows.append([v, None, None, None, None, None, None, str(exc)])
+            continue
+        rows.append([
+            v, p.layers, round(p.capacity_mAh, 4), round(p.energy_mWh, 4),
+            round(p.thickness_mm, 4), round(p.ved_Wh_per_L, 2),
+            round(p.ved_unpackaged_Wh_per_L, 2), "",
+        ])
+    return {"param": param, "columns": COLUMNS, "rows": rows}
+
+
+def sweep_csv(table: dict[str, Any]) -> str:
+    """The sweep as CSV text (first column named after the parameter)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([table["param"], *table["columns"][1:]])
+    for row in table["rows"]:
+        w.writerow(["" if x is None else x for x in row])
+    return buf.getvalue()
+
+
+def sweep_plot(table: dict[str, Any], path: str) -> None:
+    """Plot packaged and unpackaged VED against the parameter (PNG or SVG by extension)."""
+    from layoutgen.plotting import figure, save_figure
+
+    xs = [r[0] for r in table["rows"] if r[1] is not None]
+    fig, ax = figure((7, 4.2))
+    ax.plot(xs, [r[5] for r in table["rows"] if r[1] is not None], "o-",
+            label="VED packaged (product envelope)")
+    ax.plot(xs, [r[6] for r in table["rows"] if r[1] is not None], "s--",
+            label="VED unpackaged (cell as built)")
+    ax.set_xlabel(table["param"])
+    ax.set_ylabel("volumetric energy density, Wh/L")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    save_figure(fig, path)
