@@ -1,19 +1,23 @@
-"""Cell outlines: rect, rounded rect, circle, polygon (from WKT or DXF).
+"""Cell outlines: rectangles, rounded rectangles, circles and polygons (mm, centred on the origin).
 
-A `CellShape` is centred on its bounding-box centre at rotation 0; `width` runs along x.
-Curves are exact here (areas are analytic); `to_shapely` draws them with straight segments whose
-sagitta stays within a tolerance, with the vertices ON the true curve (chords lie inside it).
+A `CellShape` is described at rotation 0 by its bounding box (`width` along x, `height` along y).
+Polygon vertices are centred on the bounding-box centre and listed counter-clockwise.
+
+Every outline is the Minkowski sum of a *core* (a box, segment, point or polygon) and a disc of
+radius `corner_radius` (0 for rectangles and polygons): `core_vertices` exposes that form, which
+lets the checker measure distances between curved cells exactly.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
-from shapely import affinity
+from shapely.geometry import LinearRing, LineString, Polygon
+from shapely.geometry.polygon import orient
 
 from layoutgen.errors import LayoutgenError
 
@@ -22,231 +26,400 @@ KINDS = ("rect", "rounded", "circle", "polygon")
 
 @dataclass(frozen=True, eq=False)
 class CellShape:
-    """One cell outline; polygons keep their vertices (n, 2), CCW, centred on the bbox centre."""
+    """One cell outline at rotation 0 (sizes in mm).
+
+    Build with `rect`, `rounded`, `circle`, `polygon` or the file loaders, which validate input.
+    """
 
     kind: str
     width: float
     height: float
     corner_radius: float = 0.0
-    vertices: np.ndarray | None = field(default=None, repr=False)
+    vertices: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise LayoutgenError(f"cell shape: unknown kind {self.kind!r} (allowed: {KINDS})")
+        if self.vertices is not None:
+            v = np.array(self.vertices, dtype=float).reshape(-1, 2)
+            v.setflags(write=False)
+            object.__setattr__(self, "vertices", v)
+
+    def _key(self) -> tuple:
+        v = None if self.vertices is None else self.vertices.tobytes()
+        return (self.kind, self.width, self.height, self.corner_radius, v)
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CellShape):
-            return NotImplemented
-        same = (self.kind, self.width, self.height, self.corner_radius) == (
-            other.kind, other.width, other.height, other.corner_radius)
-        if self.vertices is None or other.vertices is None:
-            return same and self.vertices is other.vertices
-        return same and np.array_equal(self.vertices, other.vertices)
+        return isinstance(other, CellShape) and self._key() == other._key()
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        return hash(self._key())
 
-    def describe(self) -> str:
-        if self.kind == "circle":
-            return f"circle {self.width:g} mm"
-        if self.kind == "rounded":
-            return f"rounded {self.width:g} x {self.height:g} mm r {self.corner_radius:g}"
-        if self.kind == "polygon":
-            return f"polygon {self.width:g} x {self.height:g} mm ({len(self.vertices)} vertices)"
-        return f"rect {self.width:g} x {self.height:g} mm"
+    @property
+    def area(self) -> float:
+        """Exact area in mm^2."""
+        return area(self)
+
+    @property
+    def perimeter(self) -> float:
+        """Exact perimeter in mm."""
+        return perimeter(self)
+
+    @property
+    def is_convex(self) -> bool:
+        return is_convex(self)
+
+    # Constructors as static methods too: CellShape.rect(10, 5) etc.
+    @staticmethod
+    def rect(w: float, h: float) -> CellShape:
+        return rect(w, h)
+
+    @staticmethod
+    def rounded(w: float, h: float, r: float) -> CellShape:
+        return rounded(w, h, r)
+
+    @staticmethod
+    def circle(d: float) -> CellShape:
+        return circle(d)
+
+    @staticmethod
+    def polygon(vertices: np.ndarray) -> CellShape:
+        return polygon(vertices)
 
 
 def _positive(value: float, what: str) -> float:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise LayoutgenError(f"{what}: must be a positive length, got {value!r}")
-    return float(value)
+    v = float(value)
+    if not (math.isfinite(v) and v > 0):
+        raise LayoutgenError(f"{what} must be a finite number > 0 mm, got {value!r}")
+    return v
 
 
-def rect(width: float, height: float) -> CellShape:
-    """A rectangle, width along x."""
-    return CellShape("rect", _positive(width, "cell width"), _positive(height, "cell height"))
+def rect(w: float, h: float) -> CellShape:
+    """A w x h rectangle."""
+    return CellShape("rect", _positive(w, "rectangle width"), _positive(h, "rectangle height"))
 
 
-def rounded(width: float, height: float, corner_radius: float) -> CellShape:
-    """A rounded rectangle (radius 0 gives a plain rect)."""
-    w, h = _positive(width, "cell width"), _positive(height, "cell height")
-    if not (math.isfinite(corner_radius) and corner_radius >= 0):
-        raise LayoutgenError(f"--corner-radius: must be >= 0, got {corner_radius!r}")
-    if corner_radius > min(w, h) / 2 + 1e-12:
+def rounded(w: float, h: float, r: float) -> CellShape:
+    """A w x h rectangle with corner radius r (0 <= r <= min(w, h)/2; r == 0 gives a rect)."""
+    w, h = _positive(w, "rounded-rectangle width"), _positive(h, "rounded-rectangle height")
+    r = float(r)
+    if not (math.isfinite(r) and r >= 0):
+        raise LayoutgenError(f"corner radius must be a finite number >= 0 mm, got {r!r}")
+    if r > min(w, h) / 2 * (1 + 1e-12):
         raise LayoutgenError(
-            f"--corner-radius {corner_radius:g} mm: larger than half the short side "
-            f"({min(w, h) / 2:g} mm) of a {w:g} x {h:g} mm outline")
-    if corner_radius == 0:
+            f"corner radius {r:g} mm is more than half the short side ({min(w, h) / 2:g} mm)"
+        )
+    if r == 0:
         return CellShape("rect", w, h)
-    return CellShape("rounded", w, h, float(min(corner_radius, min(w, h) / 2)))
+    return CellShape("rounded", w, h, min(r, min(w, h) / 2))
 
 
-def circle(diameter: float) -> CellShape:
-    """A circle of the given diameter."""
-    d = _positive(diameter, "cell diameter")
-    return CellShape("circle", d, d)
+def circle(d: float) -> CellShape:
+    """A circle of diameter d."""
+    d = _positive(d, "circle diameter")
+    return CellShape("circle", d, d, d / 2)
 
 
-def polygon(points: np.ndarray | list, source: str = "polygon") -> CellShape:
-    """A simple polygon from its vertices (any orientation; re-centred and made CCW)."""
-    pts = np.asarray(points, dtype=float)
-    if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
-        raise LayoutgenError(f"{source}: expected a list of (x, y) vertices")
-    if len(pts) > 1 and np.allclose(pts[0], pts[-1]):
-        pts = pts[:-1]
-    if len(pts) < 3:
-        raise LayoutgenError(f"{source}: a polygon needs at least 3 vertices, got {len(pts)}")
-    poly = shapely.Polygon(pts)
+def polygon(vertices: np.ndarray, source: str = "polygon") -> CellShape:
+    """A simple polygon from (n, 2) vertices (closing duplicate optional, any orientation).
+
+    The result is re-centred on its bounding-box centre and oriented counter-clockwise.
+    """
+    try:
+        v = np.asarray(vertices, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError) as exc:
+        raise LayoutgenError(f"{source}: vertices must be an (n, 2) array of numbers") from exc
+    if not np.all(np.isfinite(v)):
+        raise LayoutgenError(f"{source}: vertices must be finite numbers")
+    if len(v) >= 2 and np.allclose(v[0], v[-1], rtol=0, atol=1e-12):
+        v = v[:-1]
+    if len(v):  # drop consecutive duplicates
+        keep = np.ones(len(v), bool)
+        keep[1:] = np.any(np.abs(np.diff(v, axis=0)) > 1e-12, axis=1)
+        v = v[keep]
+    if len(v) < 3:
+        raise LayoutgenError(f"{source}: a cell polygon needs at least 3 distinct vertices")
+    poly = Polygon(v)
     if not poly.is_valid:
         reason = shapely.is_valid_reason(poly)
-        raise LayoutgenError(f"{source}: invalid polygon ({reason}); "
-                             "the outline must be simple (not self-intersecting)")
-    if poly.area <= 0:
-        raise LayoutgenError(f"{source}: the polygon has no area")
-    poly = shapely.orient_polygons(poly)
-    minx, miny, maxx, maxy = poly.bounds
-    coords = np.asarray(poly.exterior.coords)[:-1] - ((minx + maxx) / 2, (miny + maxy) / 2)
-    return CellShape("polygon", maxx - minx, maxy - miny, 0.0, coords)
+        raise LayoutgenError(f"{source}: polygon is not simple ({reason}); give a simple outline")
+    if not poly.area > 0:
+        raise LayoutgenError(f"{source}: polygon has zero area")
+    poly = orient(poly, 1.0)
+    v = np.asarray(poly.exterior.coords)[:-1]
+    x0, y0, x1, y1 = poly.bounds
+    v = v - [(x0 + x1) / 2, (y0 + y1) / 2]
+    return CellShape("polygon", x1 - x0, y1 - y0, 0.0, v)
 
 
-def polygon_from_wkt(text: str, source: str = "WKT") -> CellShape:
-    """A polygon from WKT text (POLYGON without holes)."""
+def polygon_from_wkt(text: str) -> CellShape:
+    """A polygon cell from WKT: POLYGON (no holes), LINEARRING or a closed LINESTRING."""
     try:
-        geom = shapely.from_wkt(text.strip())
-    except shapely.errors.GEOSException as exc:
-        raise LayoutgenError(f"{source}: cannot read WKT ({str(exc).splitlines()[0]})") from None
-    if geom is None or geom.geom_type != "Polygon":
-        kind = "nothing" if geom is None else geom.geom_type
-        raise LayoutgenError(f"{source}: expected one POLYGON, found {kind}")
-    if len(geom.interiors):
-        raise LayoutgenError(f"{source}: a cell outline cannot have holes")
-    ring = np.asarray(geom.exterior.coords)
-    return polygon(ring, source)
+        geom = shapely.from_wkt(str(text).strip())
+    except Exception as exc:  # shapely raises GEOSException / ValueError
+        raise LayoutgenError(f"WKT: cannot parse the outline ({exc})") from exc
+    if geom is None or geom.is_empty:
+        raise LayoutgenError("WKT: empty geometry; give a POLYGON")
+    if isinstance(geom, Polygon):
+        if len(geom.interiors):
+            raise LayoutgenError("WKT: polygon has holes; a cell outline must be a simple polygon")
+        return polygon(np.asarray(geom.exterior.coords), "WKT")
+    if isinstance(geom, LineString | LinearRing):
+        c = np.asarray(geom.coords)
+        if len(c) < 2 or not np.allclose(c[0], c[-1], atol=1e-9):
+            raise LayoutgenError("WKT: the outline is an open LINESTRING; close it or use POLYGON")
+        return polygon(c, "WKT")
+    raise LayoutgenError(f"WKT: got a {geom.geom_type}; a cell outline must be one POLYGON")
 
 
-def polygon_from_dxf(path: str | Path, tolerance_mm: float = 0.001) -> CellShape:
-    """The largest closed outline in a DXF (LWPOLYLINE/POLYLINE with bulges, or CIRCLE)."""
+def _chain_pieces(pieces: list[np.ndarray], tol: float) -> tuple[list[np.ndarray], int]:
+    """Join open polylines end to end into closed loops; return (loops, number of open chains)."""
+    remaining = [p for p in pieces if len(p) >= 2]
+    loops: list[np.ndarray] = []
+    n_open = 0
+    while remaining:
+        chain = [remaining.pop(0)]
+        while True:
+            start, end = chain[0][0], chain[-1][-1]
+            if len(chain) > 0 and np.hypot(*(end - start)) <= tol and sum(map(len, chain)) > 3:
+                loops.append(np.concatenate([c[:-1] for c in chain]))
+                break
+            for i, p in enumerate(remaining):
+                if np.hypot(*(p[0] - end)) <= tol:
+                    chain.append(remaining.pop(i))
+                    break
+                if np.hypot(*(p[-1] - end)) <= tol:
+                    chain.append(remaining.pop(i)[::-1])
+                    break
+            else:
+                n_open += 1
+                break
+    return loops, n_open
+
+
+def polygon_from_dxf(
+    path: str | Path, *, tolerance_mm: float = 0.001, unit_mm: float | None = None
+) -> CellShape:
+    """A polygon cell from the largest closed outline in a DXF's model space.
+
+    Outlines: closed LWPOLYLINE/2D POLYLINE (bulges allowed) or loops of LINE/ARC (and open
+    polylines) joined end to end within 1e-6 of a drawing unit. Arcs are flattened with vertices
+    on the curve and sagitta <= `tolerance_mm`. Coordinates are scaled by the header's $INSUNITS
+    (unitless = mm) unless `unit_mm` (mm per drawing unit) is given.
+    """
     import ezdxf
-    from ezdxf import path as dxfpath
+    from ezdxf import path as ezpath
+    from ezdxf import units as ezunits
 
-    src = str(path)
+    p = Path(path)
     try:
-        doc = ezdxf.readfile(src)
-    except OSError:
-        raise LayoutgenError(f"{src}: cannot read the file") from None
-    except ezdxf.DXFStructureError as exc:
-        raise LayoutgenError(f"{src}: not a valid DXF ({exc})") from None
-    best: np.ndarray | None = None
-    best_area = 0.0
-    open_found = False
+        doc = ezdxf.readfile(str(p))
+    except OSError as exc:
+        raise LayoutgenError(f"{p}: cannot read the DXF file ({exc})") from exc
+    except Exception as exc:  # ezdxf.DXFStructureError and friends
+        raise LayoutgenError(f"{p}: not a readable DXF file ({exc})") from exc
+    if unit_mm is None:
+        code = int(doc.units or 0)
+        try:
+            unit_mm = 1.0 if code == 0 else float(ezunits.conversion_factor(code, ezunits.MM))
+        except Exception:
+            unit_mm = 1.0
+    tol_units = max(float(tolerance_mm) / unit_mm, 1e-9)
+    closed: list[np.ndarray] = []
+    pieces: list[np.ndarray] = []
     for e in doc.modelspace():
         kind = e.dxftype()
-        if kind not in ("LWPOLYLINE", "POLYLINE", "CIRCLE", "ELLIPSE", "SPLINE"):
+        if kind == "POLYLINE" and not e.is_2d_polyline:
             continue
-        if kind in ("LWPOLYLINE", "POLYLINE") and not e.closed:
-            open_found = True
+        if kind not in ("LWPOLYLINE", "POLYLINE", "LINE", "ARC"):
             continue
-        p = dxfpath.make_path(e)
-        pts = np.array([(v.x, v.y) for v in p.flattening(distance=tolerance_mm)], dtype=float)
-        if len(pts) < 3:
+        pts = np.array([(v.x, v.y) for v in ezpath.make_path(e).flattening(tol_units)], float)
+        if len(pts) < 2:
             continue
-        a = abs(shapely.Polygon(pts).area) if len(pts) >= 3 else 0.0
-        if a > best_area:
-            best, best_area = pts, a
-    if best is None:
-        why = " (found open polylines: close the outline)" if open_found else ""
-        raise LayoutgenError(f"{src}: no closed outline (closed LWPOLYLINE/POLYLINE or CIRCLE) "
-                             f"in the modelspace{why}")
-    return polygon(best, src)
+        is_closed = kind == "LWPOLYLINE" and e.closed or kind == "POLYLINE" and e.is_closed
+        if is_closed or (kind in ("LWPOLYLINE", "POLYLINE") and np.allclose(pts[0], pts[-1])):
+            closed.append(pts)
+        else:
+            pieces.append(pts)
+    loops, n_open = _chain_pieces(pieces, 1e-6)
+    loops = closed + loops
+    if not loops:
+        if n_open:
+            raise LayoutgenError(
+                f"{p}: the outline is not closed ({n_open} open polyline/LINE-ARC chain(s)); "
+                "a cell outline must be a closed polyline or a closed loop of LINE/ARC"
+            )
+        raise LayoutgenError(
+            f"{p}: no closed outline found (need a closed LWPOLYLINE/POLYLINE or LINE/ARC loop)"
+        )
+    best = max(loops, key=lambda c: abs(Polygon(c).area) if len(c) >= 3 else 0.0)
+    return polygon(best * unit_mm, str(p))
 
 
-def load_polygon(path: str | Path) -> CellShape:
-    """Read a polygon cell outline by extension: .wkt/.txt (WKT) or .dxf."""
+def load_polygon(path: str | Path, **kwargs: float) -> CellShape:
+    """A polygon cell from a file, by extension: .wkt/.txt (WKT) or .dxf."""
     p = Path(path)
     ext = p.suffix.lower()
-    if ext == ".dxf":
-        return polygon_from_dxf(p)
     if ext in (".wkt", ".txt"):
         try:
-            text = p.read_text(encoding="utf-8")
-        except OSError:
-            raise LayoutgenError(f"{p}: cannot read the file") from None
-        return polygon_from_wkt(text, str(p))
-    raise LayoutgenError(f"{p}: unknown polygon file type {ext or '(none)'} "
-                         "(allowed: .dxf, .wkt, .txt)")
+            text = p.read_text()
+        except OSError as exc:
+            raise LayoutgenError(f"{p}: cannot read the outline file ({exc})") from exc
+        return polygon_from_wkt(text)
+    if ext == ".dxf":
+        return polygon_from_dxf(p, **kwargs)
+    raise LayoutgenError(f"{p}: unknown outline file type {ext!r} (allowed: .wkt, .txt, .dxf)")
+
+
+def rotation_cs(rotation_deg: float) -> tuple[float, float]:
+    """cos and sin of an angle in degrees, exact for multiples of 90."""
+    a = float(rotation_deg) % 360.0
+    q = a / 90.0
+    if abs(q - round(q)) < 1e-12:
+        return [(1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)][int(round(q)) % 4]
+    t = math.radians(a)
+    return math.cos(t), math.sin(t)
+
+
+def _arc_step(r: float, tolerance_mm: float, outer: bool) -> float:
+    """Largest angular step whose chord (or tangent polygon, if outer) stays within tolerance."""
+    tol = max(float(tolerance_mm), 1e-9)
+    c = r / (r + tol) if outer else max(1.0 - tol / r, -1.0)
+    return 2.0 * math.acos(min(max(c, -1.0), 1.0)) if c < 1.0 else math.pi / 2
+
+
+def outline_vertices(shape: CellShape, tolerance_mm: float = 0.001, outer: bool = False):
+    """Vertices (k, 2) of the outline at rotation 0, CCW, centred on the origin.
+
+    Curves are replaced by segments deviating at most `tolerance_mm` from the true curve:
+    vertices ON the curve (polygon inside the true outline) by default, or, with `outer=True`,
+    edges tangent to the curve (polygon outside-or-on the true outline).
+    """
+    hw, hh = shape.width / 2, shape.height / 2
+    if shape.kind == "rect":
+        return np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
+    if shape.kind == "polygon":
+        return np.array(shape.vertices)
+    r = shape.corner_radius
+    n = max(1, math.ceil((math.pi / 2) / _arc_step(r, tolerance_mm, outer) - 1e-9))
+    step = (math.pi / 2) / n
+    if outer:
+        ang = (np.arange(n) + 0.5) * step
+        rad = r / math.cos(step / 2)
+    else:
+        ang = np.arange(n + 1) * step
+        rad = r
+    cx, cy = hw - r, hh - r
+    pts = []
+    for k, (sx, sy) in enumerate([(1, 1), (-1, 1), (-1, -1), (1, -1)]):
+        a = ang + k * math.pi / 2
+        pts.append(np.column_stack([sx * cx + rad * np.cos(a), sy * cy + rad * np.sin(a)]))
+    v = np.concatenate(pts)
+    keep = np.ones(len(v), bool)  # drop duplicates where straight sides have zero length
+    keep[1:] = np.any(np.abs(np.diff(v, axis=0)) > 1e-12, axis=1)
+    if np.all(np.abs(v[0] - v[-1]) <= 1e-12):
+        keep[-1] = False
+    return v[keep]
+
+
+def transform_vertices(v: np.ndarray, x: float, y: float, rotation_deg: float) -> np.ndarray:
+    """Rotate CCW by rotation_deg about the origin, then translate to (x, y)."""
+    c, s = rotation_cs(rotation_deg)
+    v = np.asarray(v, float)
+    return np.column_stack([c * v[:, 0] - s * v[:, 1] + x, s * v[:, 0] + c * v[:, 1] + y])
+
+
+def to_shapely(
+    shape: CellShape,
+    x: float = 0.0,
+    y: float = 0.0,
+    rotation_deg: float = 0.0,
+    tolerance_mm: float = 0.001,
+    *,
+    outer: bool = False,
+) -> Polygon:
+    """The cell as a shapely Polygon centred at (x, y), rotated CCW by rotation_deg.
+
+    Rounded corners and circles: segments with sagitta <= tolerance_mm, vertices on the true
+    curve (the polygon lies inside the true outline, within tolerance). `outer=True` gives
+    the tangent polygon instead (outside-or-on the true outline, within tolerance).
+    """
+    return Polygon(transform_vertices(outline_vertices(shape, tolerance_mm, outer), x, y,
+                                      rotation_deg))
 
 
 def area(shape: CellShape) -> float:
-    """Exact area, mm2."""
+    """Exact area (mm^2)."""
+    w, h, r = shape.width, shape.height, shape.corner_radius
     if shape.kind == "rect":
-        return shape.width * shape.height
+        return w * h
     if shape.kind == "rounded":
-        return shape.width * shape.height - (4 - math.pi) * shape.corner_radius ** 2
+        return w * h - (4 - math.pi) * r * r
     if shape.kind == "circle":
-        return math.pi * shape.width ** 2 / 4
-    return float(shapely.Polygon(shape.vertices).area)
+        return math.pi * w * w / 4
+    v = shape.vertices
+    xs, ys = v[:, 0], v[:, 1]
+    return 0.5 * abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))))
 
 
-def arc_segments(radius: float, tolerance_mm: float, sweep_rad: float = 2 * math.pi) -> int:
-    """Segments for an arc so the chord sagitta stays within tolerance."""
-    if radius <= tolerance_mm:
-        return max(1, math.ceil(sweep_rad / (math.pi / 2)))
-    step = 2 * math.acos(1 - tolerance_mm / radius)
-    return max(1, math.ceil(sweep_rad / step))
-
-
-def outline_points(shape: CellShape, tolerance_mm: float = 0.001) -> np.ndarray:
-    """The outline as an (n, 2) CCW vertex array at rotation 0, centred at the origin."""
-    w2, h2 = shape.width / 2, shape.height / 2
+def perimeter(shape: CellShape) -> float:
+    """Exact perimeter (mm)."""
+    w, h, r = shape.width, shape.height, shape.corner_radius
     if shape.kind == "rect":
-        return np.array([[-w2, -h2], [w2, -h2], [w2, h2], [-w2, h2]])
-    if shape.kind == "circle":
-        n = max(8, arc_segments(w2, tolerance_mm))
-        n += (-n) % 4
-        t = 2 * math.pi * np.arange(n) / n
-        return np.column_stack([w2 * np.cos(t), w2 * np.sin(t)])
+        return 2 * (w + h)
     if shape.kind == "rounded":
-        r = shape.corner_radius
-        n = max(2, arc_segments(r, tolerance_mm, math.pi / 2))
-        pts = []
-        for cx, cy, start in ((w2 - r, -h2 + r, -math.pi / 2), (w2 - r, h2 - r, 0.0),
-                              (-w2 + r, h2 - r, math.pi / 2), (-w2 + r, -h2 + r, math.pi)):
-            t = start + (math.pi / 2) * np.arange(n + 1) / n
-            pts.append(np.column_stack([cx + r * np.cos(t), cy + r * np.sin(t)]))
-        out = np.vstack(pts)
-        keep = np.ones(len(out), bool)
-        d = np.linalg.norm(np.diff(np.vstack([out, out[:1]]), axis=0), axis=1)
-        keep[1:] = d[:-1] > 1e-12
-        return out[keep]
-    return np.asarray(shape.vertices, dtype=float)
+        return 2 * (w + h) - (8 - 2 * math.pi) * r
+    if shape.kind == "circle":
+        return math.pi * w
+    v = shape.vertices
+    return float(np.hypot(*(np.roll(v, -1, axis=0) - v).T).sum())
 
 
-def rotate_points(pts: np.ndarray, rotation_deg: float) -> np.ndarray:
-    """Rotate (n, 2) points about the origin; multiples of 90 degrees are exact."""
-    q = rotation_deg % 360
-    if q == 0:
-        return pts.copy()
-    if q == 90:
-        return np.column_stack([-pts[:, 1], pts[:, 0]])
-    if q == 180:
-        return -pts
-    if q == 270:
-        return np.column_stack([pts[:, 1], -pts[:, 0]])
-    a = math.radians(rotation_deg)
-    c, s = math.cos(a), math.sin(a)
-    return pts @ np.array([[c, s], [-s, c]])
+def is_convex(shape: CellShape) -> bool:
+    if shape.kind != "polygon":
+        return True
+    v = shape.vertices
+    d1 = np.roll(v, -1, axis=0) - v
+    d2 = np.roll(d1, -1, axis=0)
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    scale = float(np.abs(d1).max()) ** 2
+    return bool(np.all(cross >= -1e-12 * scale))
 
 
-def to_shapely(shape: CellShape, x: float = 0.0, y: float = 0.0, rotation_deg: float = 0.0,
-               tolerance_mm: float = 0.001) -> shapely.Polygon:
-    """The outline as a shapely polygon at a pose (vertices on the true curve)."""
-    pts = rotate_points(outline_points(shape, tolerance_mm), rotation_deg)
-    return affinity.translate(shapely.Polygon(pts), x, y) if (x or y) else shapely.Polygon(pts)
+def halo_area(shape: CellShape, halo_mm: float) -> float:
+    """Area of the cell grown by a disc of radius halo_mm (a lower bound; exact if convex).
+
+    Convex cells use Steiner's formula A + P*h + pi*h^2; others the inscribed round buffer.
+    """
+    h = float(halo_mm)
+    if h <= 0:
+        return area(shape)
+    if is_convex(shape):
+        return area(shape) + perimeter(shape) * h + math.pi * h * h
+    inner = to_shapely(shape, tolerance_mm=1e-4).buffer(h, quad_segs=64)
+    return float(inner.area)
+
+
+def core_vertices(shape: CellShape) -> tuple[np.ndarray, float]:
+    """(core, radius): the outline is core (+) disc(radius), exactly.
+
+    The core is (k, 2) vertices at rotation 0: k=1 a point (circle), k=2 a segment, k=4 a box
+    (rect, rounded), or the polygon itself.
+    """
+    hw, hh = shape.width / 2, shape.height / 2
+    if shape.kind == "polygon":
+        return np.array(shape.vertices), 0.0
+    r = shape.corner_radius if shape.kind in ("rounded", "circle") else 0.0
+    cx, cy = max(hw - r, 0.0), max(hh - r, 0.0)
+    if cx == 0 and cy == 0:
+        return np.zeros((1, 2)), r
+    if cx == 0 or cy == 0:
+        return np.array([[-cx, -cy], [cx, cy]]), r
+    return np.array([[-cx, -cy], [cx, -cy], [cx, cy], [-cx, cy]]), r
 
 
 def rotated_extent(shape: CellShape, rotation_deg: float) -> tuple[float, float]:
-    """Bounding-box size at a rotation that is a multiple of 90 degrees (or any, for circles)."""
-    if shape.kind == "circle":
-        return shape.width, shape.height
-    q = round(rotation_deg) % 180
-    if q == 0:
-        return shape.width, shape.height
-    if q == 90:
-        return shape.height, shape.width
-    b = to_shapely(shape, rotation_deg=rotation_deg).bounds
-    return b[2] - b[0], b[3] - b[1]
+    """Half-extents (hx, hy) of the exact bounding box at the given rotation."""
+    core, r = core_vertices(shape)
+    v = transform_vertices(core, 0.0, 0.0, rotation_deg)
+    return float(np.abs(v[:, 0]).max() + r), float(np.abs(v[:, 1]).max() + r)

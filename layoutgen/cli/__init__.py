@@ -55,10 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     except click_exc.ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         sys.exit(2)
-    except click_exc.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        sys.exit(0)
+    except (KeyboardInterrupt, getattr(click_exc, "Abort", KeyboardInterrupt)):
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -76,7 +76,7 @@ def solve(deck, footprint: str | None, shape: str, corner_radius: str, layers: i
 def product_rows(p) -> list[tuple[str, object, str]]:  # noqa: ANN001
     d = p.as_dict()
     fp = "round " + f"{d['footprint_mm'][0]:g}" if d["shape"] == "circle" else d["footprint_mm"]
-    return [
+    rows = [
         ("footprint", fp, "mm"),
         ("cell outline", d["cell_mm"], "mm"),
         ("active area / cell", d["active_area_mm2"], "mm2"),
@@ -90,6 +90,7 @@ def product_rows(p) -> list[tuple[str, object, str]]:  # noqa: ANN001
         ("VED packaged", d["ved_Wh_per_L"], "Wh/L"),
         ("VED unpackaged (cell as built)", d["ved_unpackaged_Wh_per_L"], "Wh/L"),
     ]
+    return [r for r in rows if p.retention < 1 or not r[0].startswith("end-of-life")]
 
 
 def register(app: typer.Typer) -> None:
