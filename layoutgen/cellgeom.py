@@ -32,7 +32,7 @@ def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
     if shape.kind == "rect":
         return dataclasses.replace(shape, width=w, height=h)
     if shape.kind == "circle":
-        return dataclasses.replace(shape, width=w, height=w)
+        return dataclasses.replace(shape, width=w, height=w, corner_radius=w / 2)
     if shape.kind == "rounded":
         r = max(shape.corner_radius - d_mm, 0.0)
         kind = "rounded" if r > 0 else "rect"
@@ -50,14 +50,11 @@ def _inset_polygon(shape: CellShape, d_mm: float, what: str) -> CellShape:
             f"{what}: the polygon inset by {d_mm:g} mm on each side leaves "
             + ("no area" if eroded.is_empty else "several separate pieces")
         )
-    coords = shapely.get_coordinates(shapely.normalize(shapely.orient_polygons(eroded)).exterior)
-    cx = (poly.bounds[0] + poly.bounds[2]) / 2
-    cy = (poly.bounds[1] + poly.bounds[3]) / 2
-    verts = coords[:-1] - (cx, cy)
+    # vertices stay in the outline's frame (centred on the OUTLINE's box), so every layer of a
+    # cell shares one origin; width/height are the eroded polygon's own extents
+    coords = shapely.get_coordinates(shapely.orient_polygons(eroded).exterior)[:-1]
     minx, miny, maxx, maxy = eroded.bounds
-    return dataclasses.replace(
-        shape, width=maxx - minx, height=maxy - miny, vertices=verts + (cx, cy) - (cx, cy)
-    )
+    return dataclasses.replace(shape, width=maxx - minx, height=maxy - miny, vertices=coords)
 
 
 def process_insets_mm(deck: Deck) -> dict[str, float]:

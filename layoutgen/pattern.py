@@ -14,7 +14,7 @@ import shapely
 from layoutgen import cellgeom
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.shapes import CellShape, outline_points, rotate_points
+from layoutgen.shapes import CellShape, outline_vertices, transform_vertices
 
 CELL_LAYERS = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
 
@@ -33,8 +33,12 @@ class CellPattern:
         return f"CELL_R{int(round(self.rotation_deg)) % 360:03d}"
 
 
+def _rot(pts, rotation_deg: float):  # noqa: ANN001, ANN202
+    return transform_vertices(pts, 0.0, 0.0, rotation_deg)
+
+
 def _poly(shape: CellShape, rotation_deg: float, tol_mm: float) -> shapely.Polygon:
-    return shapely.Polygon(rotate_points(outline_points(shape, tol_mm), rotation_deg))
+    return shapely.Polygon(_rot(outline_vertices(shape, tol_mm), rotation_deg))
 
 
 def _pad_centre(anode: CellShape, pad_w: float, pad_h: float, deck: Deck) -> tuple[float, float]:
@@ -64,9 +68,8 @@ def cell_pattern(outline: CellShape, deck: Deck, rotation_deg: float = 0.0) -> C
             f"layout.pad_w_um/pad_h_um: a {pw:g} x {ph:g} mm probe pad at the "
             f"{deck.layout.pad_position} does not fit on the {anode_shape.width:.4g} x "
             f"{anode_shape.height:.4g} mm anode collector")
-    pad = shapely.Polygon(rotate_points(shapely.get_coordinates(pad0.exterior)[:-1],
-                                        rotation_deg))
-    pc = rotate_points(shapely.get_coordinates(shapely.Point(cx, cy)), rotation_deg)[0]
+    pad = shapely.Polygon(_rot(shapely.get_coordinates(pad0.exterior)[:-1], rotation_deg))
+    pc = _rot(shapely.get_coordinates(shapely.Point(cx, cy)), rotation_deg)[0]
     layers = {
         "SINGULATION": sing,
         "ISOLATION": isolation,
