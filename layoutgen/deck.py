@@ -75,14 +75,22 @@ class Sheet(_Section):
 
 
 class Keepout(_Section):
-    """A rectangular keep-out in sheet coordinates (lower-left corner, size)."""
+    """A keep-out in sheet coordinates: a rectangle (lower-left corner x, y and size w, h) or a
+    polygon given as WKT; cells stay clearance_mm away from it."""
 
-    x_mm: float
-    y_mm: float
-    w_mm: float = Field(gt=0)
-    h_mm: float = Field(gt=0)
+    x_mm: float = 0.0
+    y_mm: float = 0.0
+    w_mm: float = Field(default=0.0, ge=0)
+    h_mm: float = Field(default=0.0, ge=0)
+    wkt: str = ""
     clearance_mm: float = Field(default=0.0, ge=0)
     name: str = "keepout"
+
+    @model_validator(mode="after")
+    def _rect_or_polygon(self) -> Keepout:
+        if not self.wkt and not (self.w_mm > 0 and self.h_mm > 0):
+            raise ValueError("a keep-out needs w_mm > 0 and h_mm > 0, or a polygon in wkt")
+        return self
 
 
 class Tiling(_Section):
@@ -352,8 +360,10 @@ def _explain(exc: ValidationError, origin: dict[str, str]) -> LayoutgenError:
 
 
 def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
-              overrides: list[str] | tuple[str, ...] = ()) -> Deck:
-    """Resolve the deck: defaults <- each file in order <- each 'section.key=value' override."""
+              overrides: list[str] | tuple[str, ...] = (),
+              flags: list[tuple[str, dict[str, Any]]] | tuple = ()) -> Deck:
+    """Resolve the deck: defaults <- each file in order <- each 'section.key=value' override
+    <- command-line flags given as (flag name, nested values) pairs."""
     default = default_deck_path()
     data = _read_toml(default)
     origin: dict[str, str] = {"": str(default)}
@@ -368,6 +378,9 @@ def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
         nested = _nest(key, value)
         _check_keys(nested, Deck, "", f"--set {text}")
         _merge(data, nested, origin, f"--set {text}")
+    for source, nested in flags:
+        _check_keys(nested, Deck, "", source)
+        _merge(data, nested, origin, source)
     try:
         return Deck.model_validate(data)
     except ValidationError as exc:

@@ -300,7 +300,7 @@ def outline_vertices(shape: CellShape, tolerance_mm: float = 0.001, outer: bool 
         return np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
     if shape.kind == "polygon":
         return np.array(shape.vertices)
-    r = shape.corner_radius
+    r = curve_radius(shape)
     n = max(1, math.ceil((math.pi / 2) / _arc_step(r, tolerance_mm, outer) - 1e-9))
     step = (math.pi / 2) / n
     if outer:
@@ -348,9 +348,28 @@ def to_shapely(
                                       rotation_deg))
 
 
+def curve_radius(shape: CellShape) -> float:
+    """Radius of the curved parts: d/2 for circles, the corner radius for rounded, else 0."""
+    if shape.kind == "circle":
+        return shape.width / 2
+    if shape.kind == "rounded":
+        return min(shape.corner_radius, shape.width / 2, shape.height / 2)
+    return 0.0
+
+
+def outline_points(shape: CellShape, tolerance_mm: float = 0.001) -> np.ndarray:
+    """Outline vertices (k, 2) at rotation 0 (curves: vertices on the curve, sagitta <= tol)."""
+    return outline_vertices(shape, tolerance_mm)
+
+
+def rotate_points(points: np.ndarray, rotation_deg: float) -> np.ndarray:
+    """Points (k, 2) rotated CCW by rotation_deg about the origin (exact for multiples of 90)."""
+    return transform_vertices(np.asarray(points, float).reshape(-1, 2), 0.0, 0.0, rotation_deg)
+
+
 def area(shape: CellShape) -> float:
     """Exact area (mm^2)."""
-    w, h, r = shape.width, shape.height, shape.corner_radius
+    w, h, r = shape.width, shape.height, curve_radius(shape)
     if shape.kind == "rect":
         return w * h
     if shape.kind == "rounded":
@@ -364,7 +383,7 @@ def area(shape: CellShape) -> float:
 
 def perimeter(shape: CellShape) -> float:
     """Exact perimeter (mm)."""
-    w, h, r = shape.width, shape.height, shape.corner_radius
+    w, h, r = shape.width, shape.height, curve_radius(shape)
     if shape.kind == "rect":
         return 2 * (w + h)
     if shape.kind == "rounded":
@@ -409,7 +428,7 @@ def core_vertices(shape: CellShape) -> tuple[np.ndarray, float]:
     hw, hh = shape.width / 2, shape.height / 2
     if shape.kind == "polygon":
         return np.array(shape.vertices), 0.0
-    r = shape.corner_radius if shape.kind in ("rounded", "circle") else 0.0
+    r = curve_radius(shape)
     cx, cy = max(hw - r, 0.0), max(hh - r, 0.0)
     if cx == 0 and cy == 0:
         return np.zeros((1, 2)), r

@@ -1,0 +1,49 @@
+"""Tiling outputs: placements CSV and the JSON summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from layoutgen.tiling.result import Tiling
+
+
+def placements_csv(tiling: Tiling) -> str:
+    """id,row,col,x,y,rotation (mm, degrees), one line per cell, written in bulk."""
+    n = tiling.count
+    if n == 0:
+        return "id,row,col,x,y,rotation\n"
+    ids = np.arange(1, n + 1)
+    cols = [ids.astype(str), tiling.row.astype(str), tiling.col.astype(str),
+            np.char.mod("%.6f", tiling.x), np.char.mod("%.6f", tiling.y),
+            np.char.mod("%g", tiling.rotation_deg)]
+    body = np.char.add(cols[0], ",")
+    for c in cols[1:-1]:
+        body = np.char.add(np.char.add(body, c), ",")
+    body = np.char.add(body, cols[-1])
+    return "id,row,col,x,y,rotation\n" + "\n".join(body.tolist()) + "\n"
+
+
+def tiling_summary(tiling: Tiling, with_placements: bool = True) -> dict[str, Any]:
+    """JSON-ready summary: count, bound, gap, utilization, strategy (and placements)."""
+    out: dict[str, Any] = {
+        "count": tiling.count,
+        "upper_bound": tiling.upper_bound,
+        "gap": tiling.gap,
+        "proven_optimal": tiling.gap == 0,
+        "bound_method": tiling.bound_method,
+        "strategy": tiling.strategy,
+        "utilization": round(tiling.utilization_usable, 6),
+        "utilization_sheet": round(tiling.utilization_sheet, 6),
+        "sheet_mm": list(tiling.sheet_mm),
+        "usable_box_mm": list(tiling.extras.get("usable_box", ())),
+        "kerf_mm": tiling.extras.get("kerf_mm"),
+        "cut": tiling.extras.get("cut"),
+        "orientations": {f"{r:g}": int(c) for r, c in zip(*np.unique(
+            tiling.rotation_deg, return_counts=True), strict=True)},
+    }
+    if with_placements:
+        out["placements"] = np.column_stack(
+            [np.round(tiling.x, 6), np.round(tiling.y, 6), tiling.rotation_deg]).tolist()
+    return out
