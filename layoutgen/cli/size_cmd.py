@@ -27,6 +27,20 @@ AspectOpt = Annotated[
     float | None, typer.Option("--aspect", help="Smallest-footprint query: width / height.")]
 WidthOpt = Annotated[
     str | None, typer.Option("--width", help="Smallest-footprint query: fixed width.")]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Also tile the cell on a WxL sheet: cells and products per sheet."),
+]
+
+
+def _sheet_deck(deck, sheet: str | None):  # noqa: ANN001, ANN202
+    from layoutgen.deck import with_value
+    from layoutgen.units import parse_size
+
+    if not sheet:
+        return deck
+    sx, sy = parse_size(sheet, "--sheet")
+    return with_value(with_value(deck, "sheet.width_mm", sx), "sheet.length_mm", sy)
 
 
 def solve(deck, footprint: str | None, shape: str, corner_radius: str, layers: int | None,  # noqa: ANN001
@@ -111,6 +125,7 @@ def register(app: typer.Typer) -> None:
         max_thickness: MaxThickOpt = None,
         aspect: AspectOpt = None,
         width: WidthOpt = None,
+        sheet: SheetOpt = None,
         rules: RulesOpt = None,
         sets: SetOpt = None,
         as_json: JsonOpt = False,
@@ -123,10 +138,58 @@ def register(app: typer.Typer) -> None:
         deck = deck_from(rules, sets)
         product = solve(deck, footprint, shape, corner_radius, layers, capacity, retention,
                         max_thickness, aspect, width)
+        data = product.as_dict()
+        rows = product_rows(product)
+        if sheet:
+            from layoutgen.product_sheet import sheet_figures
+
+            fig = sheet_figures(product, _sheet_deck(deck, sheet))
+            data.update(fig)
+            rows += [("cells per sheet", fig["cells_per_sheet"],
+                      f"(bound {fig['cells_upper_bound']})"),
+                     ("products per sheet", fig["products_per_sheet"], ""),
+                     ("products per roll metre", fig["products_per_roll_m"], "")]
         if as_json:
-            print_json(product.as_dict())
+            print_json(data)
         else:
-            print_table(product_rows(product), "product")
+            print_table(rows, "product")
+
+    @size_app.command("compare")
+    def compare(
+        footprints: Annotated[list[str], typer.Option(
+            "--footprint", "-f", help="Candidate footprint (repeat for each).")],
+        shape: ShapeOpt = "rect",
+        corner_radius: RadiusOpt = "0",
+        layers: LayersOpt = None,
+        capacity: CapacityOpt = None,
+        retention: RetentionOpt = 1.0,
+        max_thickness: MaxThickOpt = None,
+        sheet: SheetOpt = None,
+        rules: RulesOpt = None,
+        sets: SetOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Candidate footprints side by side: layers, VED, cells per sheet, products per roll m."""
+        from layoutgen.product_sheet import sheet_figures
+
+        deck = deck_from(rules, sets)
+        sdeck = _sheet_deck(deck, sheet)
+        cols = ["footprint", "layers", "capacity_mAh", "thickness_mm", "ved_Wh_per_L",
+                "cells_per_sheet", "products_per_sheet", "products_per_roll_m"]
+        table = []
+        for fp in footprints:
+            p = solve(deck, fp, shape, corner_radius, layers, capacity, retention,
+                      max_thickness, None, None)
+            d = p.as_dict()
+            d.update(sheet_figures(p, sdeck))
+            d["footprint"] = fp
+            table.append({c: d[c] for c in cols})
+        if as_json:
+            print_json(table)
+            return
+        typer.echo("  ".join(f"{c:>19}" for c in cols))
+        for row in table:
+            typer.echo("  ".join(f"{row[c]:>19}" for c in cols))
 
     @size_app.command("sweep")
     def sweep(

@@ -1,0 +1,58 @@
+"""`layoutgen run JOB -o DIR`: the whole patterning job from a product spec."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from layoutgen.cli.common import JsonOpt, print_json, print_table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_cmd(
+        job_file: Annotated[str, typer.Argument(help="Job file (TOML), e.g. examples/*.toml.")],
+        out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Sizing -> tiling -> layout -> toolpaths -> exports, report.html and summary.json."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from layoutgen.job import load_job
+        from layoutgen.run import STAGES, run_job
+
+        job = load_job(job_file)
+        show = not (quiet or as_json)
+        with Progress(TextColumn("{task.description:<10}"), BarColumn(), TimeElapsedColumn(),
+                      disable=not show, transient=True) as bar:
+            task = bar.add_task("start", total=len(STAGES))
+
+            def step(stage: str) -> None:
+                if stage != STAGES[0]:
+                    bar.advance(task)
+                bar.update(task, description=stage)
+
+            result = run_job(job, out, step)
+            bar.advance(task)
+        if as_json:
+            print_json(result.summary)
+            return
+        p, s, lot = result.summary["product"], result.summary["sheet"], result.summary["lot"]
+        rows = [
+            ("product", job.product.name, ""),
+            ("layers", p["layers"], ""),
+            ("capacity", p["capacity_mAh"], "mAh"),
+            ("thickness", p["thickness_mm"], "mm"),
+            ("VED packaged / unpackaged",
+             f"{p['ved_Wh_per_L']:.0f} / {p['ved_unpackaged_Wh_per_L']:.0f}", "Wh/L"),
+            ("cells per sheet", s["count"], f"(bound {s['upper_bound']:,}, {s['strategy']})"),
+            ("products per sheet", lot["products_per_sheet"], ""),
+            ("sheets for the lot", lot["sheets"], f"({lot['roll_m']:g} m of roll)"),
+        ]
+        laser = result.summary.get("laser") or {}
+        if laser.get("total"):
+            rows.append(("laser time per sheet", laser["total"]["time_s"], "s"))
+        print_table(rows, "run")
+        typer.echo(f"wrote {len(result.files)} files to {out}/ (open {out}/report.html)")
