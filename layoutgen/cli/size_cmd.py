@@ -29,7 +29,7 @@ WidthOpt = Annotated[
     str | None, typer.Option("--width", help="Smallest-footprint query: fixed width.")]
 SheetOpt = Annotated[
     str | None,
-    typer.Option("--sheet", help="Also tile the cell on a WxL sheet: cells and products per sheet."),
+    typer.Option("--sheet", help="Also tile the cell on a WxL sheet: cells, products per sheet."),
 ]
 
 

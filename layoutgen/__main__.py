@@ -1,0 +1,5 @@
+"""python -m layoutgen."""
+
+from layoutgen.cli import main
+
+main()
