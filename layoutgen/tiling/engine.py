@@ -96,7 +96,7 @@ def check_sheet(spec: SheetSpec) -> None:
                 f"{spec.width:g} x {spec.length:g} mm sheet (keep-outs must be inside it)")
 
 
-def _orientations(shape: CellShape, rotation: str) -> list[float]:
+def orientations(shape: CellShape, rotation: str) -> list[float]:
     if shape.kind == "circle":
         return [0.0]
     if rotation == "0":
@@ -111,7 +111,7 @@ def _orientations(shape: CellShape, rotation: str) -> list[float]:
 def _check_fits(shape: CellShape, spec: SheetSpec) -> None:
     uw, uh = spec.usable_size
     best_short = None
-    for rot in _orientations(shape, spec.rotation):
+    for rot in orientations(shape, spec.rotation):
         w, h = (shape.width, shape.height) if rot % 180 == 0 else (shape.height, shape.width)
         short = (max(0.0, w - uw), max(0.0, h - uh))
         if short == (0.0, 0.0):
@@ -188,7 +188,7 @@ def _tile_polygons(shape: CellShape, spec: SheetSpec
     from layoutgen.tiling.polygons import pack_polygons
 
     uw, uh = spec.usable_size
-    rots = tuple(_orientations(shape, spec.rotation))
+    rots = tuple(orientations(shape, spec.rotation))
     x, y, rot, strategy, ub, method = pack_polygons(shape, uw, uh, kerf=spec.kerf,
                                                     rotations=rots)
     return (np.asarray(x, float) + spec.edge_x, np.asarray(y, float) + spec.edge_y,
