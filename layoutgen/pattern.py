@@ -41,13 +41,30 @@ def _poly(shape: CellShape, rotation_deg: float, tol_mm: float) -> shapely.Polyg
     return shapely.Polygon(_rot(outline_vertices(shape, tol_mm), rotation_deg))
 
 
-def _pad_centre(anode: CellShape, pad_w: float, pad_h: float, deck: Deck) -> tuple[float, float]:
+def _pad_centre(anode: CellShape, pad_w: float, pad_h: float, deck: Deck,
+                tol_mm: float = 0.001) -> tuple[float, float]:
     if deck.layout.pad_position == "center":
         return 0.0, 0.0
     # lower-left corner, inside the anode collector's bounding box by the pad's half size,
     # moved inward until the pad lies inside the collector outline (rounded/circle/polygon)
     ax, ay = anode.width / 2, anode.height / 2
-    return -ax + pad_w / 2, -ay + pad_h / 2
+    cx, cy = -ax + pad_w / 2, -ay + pad_h / 2
+    if anode.kind == "rect":
+        return cx, cy
+    poly = _poly(anode, 0.0, tol_mm)
+
+    def fits(t: float) -> bool:
+        x, y = cx * (1 - t), cy * (1 - t)
+        return poly.contains(shapely.box(x - pad_w / 2, y - pad_h / 2, x + pad_w / 2,
+                                         y + pad_h / 2))
+
+    if fits(0.0) or not fits(1.0):
+        return cx, cy  # fits at the corner, or nowhere on the diagonal (reported by the caller)
+    lo, hi = 0.0, 1.0  # bisect for the pad nearest the corner (to 1 nm)
+    while (hi - lo) * max(abs(cx), abs(cy)) > 1e-6:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return cx * (1 - hi), cy * (1 - hi)
 
 
 def cell_pattern(outline: CellShape, deck: Deck, rotation_deg: float = 0.0) -> CellPattern:
@@ -61,7 +78,7 @@ def cell_pattern(outline: CellShape, deck: Deck, rotation_deg: float = 0.0) -> C
     anode_shape = shapes["ANODE_CC"]
     anode = _poly(anode_shape, rotation_deg, tol)
     pw, ph = deck.layout.pad_w_um / 1000, deck.layout.pad_h_um / 1000
-    cx, cy = _pad_centre(anode_shape, pw, ph, deck)
+    cx, cy = _pad_centre(anode_shape, pw, ph, deck, tol)
     pad0 = shapely.box(cx - pw / 2, cy - ph / 2, cx + pw / 2, cy + ph / 2)
     if not _poly(anode_shape, 0.0, tol).contains(pad0):
         raise LayoutgenError(

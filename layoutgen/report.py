@@ -115,10 +115,10 @@ def render_report(summary: dict[str, Any], folder: Path, name: str) -> str:
                     f"<span class='warn'>{drc.get('violations', '?')} violations</span>")
                     + "</p>")
     figs = "".join(_img(folder / f, c) for f, c in (
-        ("preview.png", "the sheet: every cell, coloured by orientation"),
-        ("sheet.png", "the sheet: every cell, coloured by orientation"),
-        ("cell.png", "one cell, every process layer"),
-        ("toolpath.png", "laser toolpaths")))
+        ("preview.png", "patterning layout: the sheet (fiducials, contact rail, scan fields) "
+                        "and one cell with every process layer"),
+        ("sheet.png", "tiling: every cell, coloured by orientation"),
+        ("toolpath.png", "laser job: marks by operation, jumps in grey")))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>layoutgen: {html.escape(name)}</title>
 <style>{CSS}</style></head><body>

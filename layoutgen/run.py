@@ -95,11 +95,13 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None) -> 
         "lot": lot.as_dict(),
     }
     files: list[str] = []
+    if "gds" not in job.outputs.formats:
+        raise LayoutgenError("outputs.formats must include 'gds' (the layout every stage uses)")
     with staged_dir(out_dir) as tmp:
         say("layout")
-        summary["layout"] = _layout_stage(job, deck, product, tiling, spec, tmp, files)
+        layout, summary["layout"] = _layout_stage(job, deck, product, tiling, spec, tmp, files)
         say("toolpaths")
-        summary["laser"] = _toolpath_stage(job, deck, product, tiling, tmp, files)
+        summary["laser"] = _toolpath_stage(job, layout, tmp, files)
         say("report")
         from layoutgen.report import write_report
 
@@ -118,17 +120,59 @@ def _sheet_summary(tiling: Tiling) -> dict[str, Any]:
 
 
 def _layout_stage(job: Job, deck: Deck, product: sizing.Product, tiling: Tiling, spec,  # noqa: ANN001
-                  tmp: Path, files: list[str]) -> dict[str, Any]:
-    from layoutgen.tiling.export import placements_csv
+                  tmp: Path, files: list[str]) -> tuple[Any, dict[str, Any]]:
+    """GDS (+ OASIS) + .lyp + cells.csv + previews; the DRC runs on the written GDS."""
+    from layoutgen.deck import deck_to_toml
+    from layoutgen.drc import run_drc
+    from layoutgen.export.gds import write_layout
+    from layoutgen.export.manifest import write_manifest
+    from layoutgen.layout import build_layout
+    from layoutgen.preview import write_previews
     from layoutgen.tiling.preview import tiling_preview
 
-    (tmp / "placements.csv").write_text(placements_csv(tiling), encoding="utf-8")
-    files.append("placements.csv")
+    name = job.product.name
+    layout = build_layout(tiling, product.cell, deck)
+    oasis = "oasis" in job.outputs.formats
+    info = write_layout(layout, tmp / f"{name}.gds", name=name, oasis=oasis)
+    files += [f"{name}.gds", f"{name}.lyp"] + ([f"{name}.oas"] if oasis else [])
+    write_manifest(layout, tmp / "cells.csv")
+    (tmp / f"{name}.rules.toml").write_text(deck_to_toml(deck), encoding="utf-8")
+    files += ["cells.csv", f"{name}.rules.toml"]
+    write_previews(layout, [tmp / "preview.png", tmp / "preview.svg"])
     tiling_preview(tiling, product.cell, spec, [tmp / "sheet.png"])
-    files.append("sheet.png")
-    return {}
+    files += ["preview.png", "preview.svg", "sheet.png"]
+    drc = run_drc(tmp / f"{name}.gds", deck, tmp / "cells.csv")
+    files.append(f"{name}.drc.gds")
+    if not drc.ok:
+        raise LayoutgenError(f"DRC failed on the written layout: {drc.to_dict()}")
+    return layout, {
+        "cells": layout.count,
+        "masters": [p.name for p in layout.patterns],
+        "gds_bytes": info.gds_bytes,
+        "arrays": info.arrays,
+        "single_references": info.single_refs,
+        "scan_fields": len(layout.fields),
+        "notes": list(layout.notes),
+        "drc": {"ok": bool(drc.ok), "violations": len(drc.violations)},
+    }
 
 
-def _toolpath_stage(job: Job, deck: Deck, product: sizing.Product, tiling: Tiling,
-                    tmp: Path, files: list[str]) -> dict[str, Any]:
-    return {}
+def _toolpath_stage(job: Job, layout, tmp: Path, files: list[str]) -> dict[str, Any]:  # noqa: ANN001
+    """Laser job files in the formats the job asks for, a toolpath preview and the metrics."""
+    from layoutgen.toolpath.generate import build_toolpath
+    from layoutgen.toolpath.jobfiles import write_toolpath_files
+    from layoutgen.toolpath.metrics import job_metrics, rounded
+    from layoutgen.toolpath.preview import toolpath_preview
+
+    tp = build_toolpath(layout)
+    laser_formats = tuple(f for f in job.outputs.formats if f not in ("gds", "oasis"))
+    files += [p.name for p in write_toolpath_files(tp, tmp, job.product.name, laser_formats)]
+    toolpath_preview(tp, tmp / "toolpath.png")
+    files.append("toolpath.png")
+    m = rounded(job_metrics(tp))
+    ops = [{"name": op.name, "segments": m["operations"][op.name]["strokes"],
+            "mark_length_mm": m["operations"][op.name]["mark_total_mm"],
+            "jump_length_mm": m["operations"][op.name]["jump_mm"],
+            "passes": op.params.passes, "fields": m["operations"][op.name]["fields"],
+            "time_s": m["operations"][op.name]["time_s"]} for op in tp.operations]
+    return {"operations": ops, "total": m["total"], "metrics": m}

@@ -411,7 +411,7 @@ def halo_area(shape: CellShape, halo_mm: float) -> float:
     Convex cells use Steiner's formula A + P*h + pi*h^2; others the inscribed round buffer.
     """
     h = float(halo_mm)
-    if h <= 0:
+    if h <= 1e-9:  # (GEOS buffers by sub-1e-12 distances come back empty)
         return area(shape)
     if is_convex(shape):
         return area(shape) + perimeter(shape) * h + math.pi * h * h

@@ -14,7 +14,8 @@ import numpy as np
 def normal_marks(m: int, a: int, b: int) -> np.ndarray:
     """Boolean array `mark[v]` (0 <= v <= m): v is a conic combination i*a + j*b."""
     mark = np.zeros(m + 1, dtype=bool)
-    for i in range(m // a + 1):
+    # i*a + j*b with i >= b equals (i - b)*a + (j + a)*b: i < b suffices
+    for i in range(min(m // a, b - 1) + 1):
         mark[i * a :: b] = True
     return mark
 

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from layoutgen.tiling.rect_bounds import floor_map, homogeneous
+from layoutgen.tiling.rect_bounds import floor_map
 from layoutgen.tiling.rect_guillotine import Block, guillotine_blocks, guillotine_table, make_axis
 
 _SPAN = 128  # border thickness (in items) explored around the largest main block
@@ -159,8 +159,3 @@ def large_blocks(
             guillotine_blocks(gt, ax, ay, a, b, ax.n - 1, ay.n - 1, 0, 0, blocks)
             best_n, best_blocks, strategy = n, blocks, "guillotine-dp(coarse)"
     return best_n, best_blocks, strategy
-
-
-def homogeneous_int(x: int, y: int, a: int, b: int) -> int:
-    """Best single-orientation grid count."""
-    return int(homogeneous(np.int64(x), np.int64(y), a, b))

@@ -17,6 +17,7 @@ over a coarse set of coordinates instead, so a million cells come back in well u
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -24,7 +25,7 @@ from fractions import Fraction
 import numpy as np
 
 from layoutgen.errors import LayoutgenError
-from layoutgen.tiling.rect_bounds import floor_map, homogeneous, normal_marks, upper_bound
+from layoutgen.tiling.rect_bounds import floor_map, normal_marks, upper_bound
 from layoutgen.tiling.rect_guillotine import (
     Block,
     guillotine_blocks,
@@ -32,12 +33,15 @@ from layoutgen.tiling.rect_guillotine import (
     make_axis,
 )
 from layoutgen.tiling.rect_large import large_blocks
+from layoutgen.tiling.rect_recursive import Budget
 from layoutgen.tiling.result import RectPacking
 
 __all__ = ["pack_rectangles", "solve_int", "IntSolution"]
 
 _MAX_SCALE = 10**6  # finest grid used for non-decimal data (1e-6 of the input unit)
-_MAX_INT = 4 * 10**6  # largest scaled sheet side handled exactly
+_MAX_INT = 5 * 10**6  # largest scaled sheet side (in item-gcd units) handled exactly
+_WORK_PER_S = 60_000  # search work units per second of time limit (see rect_recursive.Budget)
+_MAX_CELLS = 20_000_000  # refuse packings whose area bound exceeds this
 _SMALL_STATES = 40000  # raster sub-rectangles for the full exact / recursive machinery
 _MEDIUM_STATES = 40000  # raster sub-rectangles for the exact guillotine programme
 
@@ -66,20 +70,26 @@ def _fraction(v: float) -> Fraction:
 def to_integers(dims: tuple[float, float, float, float]) -> tuple[list[int], Fraction]:
     """Scale (L, W, l, w) to integers; returns the integers and the unit (real = int * unit).
 
-    Exact when the decimal representations share a modest common denominator; otherwise the
-    data go on a 1e-6 grid with the sheet rounded down and the item rounded up, so any packing of
-    the integer problem is feasible for the real one.
+    Exact when the decimal representations share a common denominator that keeps the sheet
+    below `_MAX_INT` units (after dividing by the item's gcd); otherwise the data go on the
+    finest decimal grid that does, with the sheet rounded down and the item rounded up, so any
+    packing of the integer problem is feasible for the real one.
     """
     fr = [_fraction(v) for v in dims]
     den = 1
     for f in fr:
         den = den * f.denominator // math.gcd(den, f.denominator)
-    if den <= _MAX_SCALE and max(fr) * den <= _MAX_INT * 100:
+    if den <= _MAX_SCALE:
         ints = [int(f * den) for f in fr]
-        return ints, Fraction(1, den)
+        g = math.gcd(ints[2], ints[3])
+        if max(ints[0], ints[1]) // g <= _MAX_INT:
+            return ints, Fraction(1, den)
     scale = _MAX_SCALE
-    big = max(fr)
-    while big * scale > _MAX_INT * 100 and scale > 1:
+    while scale > 1:
+        sheet = [math.floor(f * scale) for f in fr[:2]]
+        item = [math.ceil(f * scale) for f in fr[2:]]
+        if max(sheet) // math.gcd(*item) <= _MAX_INT:
+            break
         scale //= 10
     sheet = [math.floor(f * scale) for f in fr[:2]]
     item = [math.ceil(f * scale) for f in fr[2:]]
@@ -95,14 +105,24 @@ def _grid_solution(x: int, y: int, dx: int, dy: int) -> list[Block]:
 
 
 def solve_int(
-    big_x: int, big_y: int, a: int, b: int, *, cut: str = "free", deadline: float | None = None
+    big_x: int, big_y: int, a: int, b: int, *, cut: str = "free", time_limit_s: float = 2.0
 ) -> IntSolution:
-    """Best packing of a x b items (rotation allowed) into big_x x big_y, all integers > 0."""
-    if deadline is None:
-        deadline = time.monotonic() + 2.0
+    """Best packing of a x b items (rotation allowed) into big_x x big_y, all integers > 0.
+
+    The recursive searches get a deterministic work budget proportional to `time_limit_s`
+    (calibrated so that it is spent in about that time on an idle machine) and a wall-clock
+    deadline at the same limit as a safety net.
+    """
+    limit = max(0.05, float(time_limit_s))
+    deadline = time.monotonic() + 0.92 * limit
+    return _solve_int(big_x, big_y, a, b, cut, Budget(int(_WORK_PER_S * limit), deadline))
+
+
+def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget) -> IntSolution:
+    deadline = budget.deadline
     g = math.gcd(a, b)
     if g > 1:
-        sol = solve_int(big_x // g, big_y // g, a // g, b // g, cut=cut, deadline=deadline)
+        sol = _solve_int(big_x // g, big_y // g, a // g, b // g, cut, budget)
         sol.blocks = [(x0 * g, y0 * g, dx * g, dy * g, nx, ny) for x0, y0, dx, dy, nx, ny in
                       sol.blocks]
         return sol
@@ -141,7 +161,7 @@ def solve_int(
 
     from layoutgen.tiling.rect_recursive import recursive_partition
 
-    n, blocks, strat = recursive_partition(ax, ay, a, b, gt, ub, deadline)
+    n, blocks, strat = recursive_partition(ax, ay, a, b, gt, ub, budget)
     if n > best_n:
         best_n, best, strategy = n, blocks, strat
     return IntSolution(best_n, best, strategy, ub, method)
@@ -168,6 +188,8 @@ def _blocks_to_rects(blocks: list[Block], unit: Fraction, real: dict[int, float]
     if not parts:
         return np.zeros((0, 4), dtype=np.float64)
     rects = np.concatenate(parts)
+    if len(parts) == 1:
+        return rects  # one grid, built row by row: already sorted by y0 then x0
     order = np.lexsort((rects[:, 0], rects[:, 1]))
     return np.ascontiguousarray(rects[order])
 
@@ -188,10 +210,15 @@ def pack_rectangles(
         raise LayoutgenError(f"rotation must be 'any', '0' or '90', not {rotation!r}")
     dims = (L, W, l, w)
     for v in dims:
-        if not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
+                or v <= 0:
             raise LayoutgenError(f"dimensions must be positive finite numbers, got {v!r}")
+    if (L / l) * (W / w) > _MAX_CELLS:
+        raise LayoutgenError(
+            f"{L} x {W} sheet with {l} x {w} cells exceeds {_MAX_CELLS} cells; refusing")
     (ix, iy, il, iw), unit = to_integers(dims)
-    deadline = time.monotonic() + max(0.05, float(time_limit_s))
+    if (ix < il or iy < iw) and (ix < iw or iy < il):
+        return RectPacking(0, np.zeros((0, 4)), "grid", 0, "item does not fit (exact)")
     if rotation != "any" or il == iw:
         dx, dy = (il, iw) if rotation != "90" else (iw, il)
         blocks = _grid_solution(ix, iy, dx, dy)
@@ -201,12 +228,7 @@ def pack_rectangles(
             real = {il: float(l)}
         method = "single orientation (exact)" if rotation != "any" else "square item (exact)"
         return RectPacking(n, _blocks_to_rects(blocks, unit, real), "grid", n, method)
-    sol = solve_int(ix, iy, il, iw, cut=cut, deadline=deadline)
+    sol = solve_int(ix, iy, il, iw, cut=cut, time_limit_s=time_limit_s)
     rects = _blocks_to_rects(sol.blocks, unit, {il: float(l), iw: float(w)})
     count = int(rects.shape[0])
-    return RectPacking(count, rects, sol.strategy, max(sol.upper_bound, count), sol.bound_method)
-
-
-def homogeneous_count(x: int, y: int, a: int, b: int) -> int:
-    """Best single-orientation grid count (integers)."""
-    return int(homogeneous(np.int64(x), np.int64(y), a, b))
+    return RectPacking(count, rects, sol.strategy, sol.upper_bound, sol.bound_method)

@@ -29,7 +29,6 @@ import numpy as np
 from layoutgen.tiling.rect_bounds import bound_arrays
 from layoutgen.tiling.rect_guillotine import Axis, Block, guillotine_blocks
 
-_CHECK_EVERY = 8
 _CHUNK = 200_000  # candidate cuts scored per numpy batch
 
 
@@ -37,14 +36,38 @@ class _Timeout(Exception):
     pass
 
 
+class Budget:
+    """Deterministic work budget (abstract units) with a wall-clock deadline as safety net.
+
+    The searches charge units for states expanded and candidate cuts scored, so a run that ends
+    on the work budget gives the same answer on any machine; the deadline only bites on a
+    machine too slow (or loaded) to spend the budget in time.
+    """
+
+    def __init__(self, work: int, deadline: float):
+        self.left = work
+        self.deadline = deadline
+        self.calls = 0
+
+    def charge(self, units: int) -> None:
+        self.left -= units
+        self.calls += 1
+        if self.left < 0 or (self.calls % 8 == 0 and time.monotonic() > self.deadline):
+            raise _Timeout
+
+    @property
+    def exhausted(self) -> bool:
+        return self.left < 0 or time.monotonic() > self.deadline
+
+
 class FiveBlock:
     """State of the recursive five-block search over the raster sub-rectangles of one instance."""
 
-    def __init__(self, ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, deadline: float):
+    def __init__(self, ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget):
         self.ax, self.ay, self.a, self.b = ax, ay, a, b
         self.gt = gt
         self.nx, self.ny = ax.n, ay.n
-        self.deadline = deadline
+        self.budget = budget
         n = self.nx * self.ny
         _, ub = bound_arrays(ax.vals[:, None], ay.vals[None, :], a, b)
         ub = np.maximum(ub, gt)
@@ -60,7 +83,6 @@ class FiveBlock:
         self.choice: dict[int, tuple[int, int, int, int]] = {}
         self.rx = [self._raster(ax, i) for i in range(ax.n)]
         self.ry = [self._raster(ay, j) for j in range(ay.n)]
-        self.ticks = 0
 
     @staticmethod
     def _raster(axis: Axis, i: int) -> np.ndarray:
@@ -96,9 +118,8 @@ class FiveBlock:
                 step = max(1, _CHUNK // nyp)
                 ube = self.ub_eff
                 for c0 in range(0, x1.shape[0], step):
-                    if c0 and time.monotonic() > self.deadline:
-                        raise _Timeout
                     cxs = cx[:, c0 : c0 + step]
+                    self.budget.charge(1 + cxs.shape[1] * nyp // 4000)
                     blocks = cxs[:, :, None] + cy[:, None, :]  # 5 x chunk x nyp
                     ubs = ube[blocks].sum(axis=0)
                     sel = np.flatnonzero(ubs.ravel() > bar)
@@ -144,15 +165,14 @@ class FiveBlock:
         """Improve state s (flat id) as far as the heuristic goes; True if fully explored."""
         if self.solved[s]:
             return True
-        self.ticks += 1
-        if self.ticks % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
-            raise _Timeout
+        self.budget.charge(1)
         i, j = divmod(s, self.ny)
         best = int(self.val[s])
         blocks, params = self._candidates(i, j, best)
         complete = True
         frozen: set[int] = set()
         while blocks.shape[0]:
+            self.budget.charge(1 + blocks.shape[0] // 4000)
             cur = self.val[blocks].sum(axis=1)
             k = int(np.argmax(cur))
             if int(cur[k]) > best:
@@ -216,10 +236,10 @@ class FiveBlock:
 
 
 def five_block(
-    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, deadline: float
+    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget
 ) -> tuple[int, FiveBlock]:
     """Run the recursive five-block heuristic on the whole sheet; returns (value, search)."""
-    fb = FiveBlock(ax, ay, a, b, gt, deadline)
+    fb = FiveBlock(ax, ay, a, b, gt, budget)
     top = fb.nx * fb.ny - 1
     try:
         fb.solve(top)
@@ -229,12 +249,30 @@ def five_block(
 
 
 def recursive_partition(
-    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, deadline: float
+    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, budget: Budget
 ) -> tuple[int, list[Block], str]:
     """Five-block heuristic then (if still short of the bound) the L-approach."""
-    n, fb = five_block(ax, ay, a, b, gt, deadline)
+    from layoutgen.tiling.rect_lshape import LApproach
+
+    n, fb = five_block(ax, ay, a, b, gt, budget)
     top = fb.nx * fb.ny - 1
     blocks: list[Block] = []
     fb.blocks_of(top, 0, 0, blocks)
     n = sum(bk[4] * bk[5] for bk in blocks)
-    return n, blocks, "five-block"
+    strategy = "five-block"
+    if n < ub and not budget.exhausted:
+        la = LApproach(fb, budget)
+        x, y = int(ax.vals[-1]), int(ay.vals[-1])
+        q = (x, y, x, y)
+        try:
+            la.solve_deepening(q, ub)
+        except _Timeout:
+            pass
+        got = la.memo.get(q)
+        if got is not None and got[1] and got[0] > n:
+            lblocks: list[Block] = []
+            la.blocks_of(q, 0, 0, False, False, x, y, lblocks)
+            m = sum(bk[4] * bk[5] for bk in lblocks)
+            if m > n:
+                n, blocks, strategy = m, lblocks, "L-approach"
+    return n, blocks, strategy

@@ -124,7 +124,10 @@ def near_pairs(
     x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, reach: float,
     chunk: int = 4_000_000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs i < j of boxes whose gap along both x and y is <= reach (uniform bin grid)."""
+    """All pairs i < j (in no particular order) of boxes whose gap along both x and y is <= reach.
+
+    Uniform bin grid on the box centres; deterministic.
+    """
     n = len(x0)
     e = np.zeros(0, np.int64)
     if n < 2:
@@ -174,9 +177,63 @@ def near_pairs(
             lo = hi
     if not out_i:
         return e, e
-    i, j = np.concatenate(out_i), np.concatenate(out_j)
-    o = np.lexsort((j, i))
-    return i[o], j[o]
+    return np.concatenate(out_i), np.concatenate(out_j)
+
+
+def _keepout_hits(cells: _Cells, keepouts: Iterable[tuple[BaseGeometry, float]],
+                  tol: float) -> list[np.ndarray]:
+    """For each keep-out, the cells closer than its clearance or reaching into it (beyond tol)."""
+    out = []
+    r = cells.r
+    for k_i, item in enumerate(keepouts):
+        try:
+            geom, clearance = item
+            clearance = float(clearance)
+        except (TypeError, ValueError) as exc:
+            raise LayoutgenError(
+                "keep-outs must be (shapely geometry, clearance_mm) pairs") from exc
+        if not (math.isfinite(clearance) and clearance >= 0):
+            raise LayoutgenError(f"keep-out {k_i}: clearance must be a number >= 0 mm")
+        if geom is None or geom.is_empty:
+            out.append(np.zeros(0, np.int64))
+            continue
+        need = clearance + r
+        kx0, ky0, kx1, ky1 = geom.bounds
+        cand = np.flatnonzero((cells.x1 >= kx0 - need) & (cells.x0 <= kx1 + need)
+                              & (cells.y1 >= ky0 - need) & (cells.y0 <= ky1 + need))
+        if not len(cand):
+            out.append(np.zeros(0, np.int64))
+            continue
+        core = cells.geoms(cand)
+        hit = shapely.distance(geom, core) - r < clearance - tol
+        if geom.area > 0:  # no overlap with the keep-out's interior (matters at clearance 0)
+            inner = geom.buffer(-tol, join_style="mitre") if tol > 0 else geom
+            if not inner.is_empty:
+                hit |= (shapely.distance(inner, core) < r) if r > 0 else shapely.intersects(
+                    inner, core) & ~shapely.touches(inner, core)
+        out.append(cand[hit])
+    return out
+
+
+def keepout_mask(
+    shape: CellShape,
+    x: np.ndarray,
+    y: np.ndarray,
+    rot: np.ndarray | float,
+    keepouts: Iterable[tuple[BaseGeometry, float]],
+    tol: float = 0.0,
+) -> np.ndarray:
+    """Boolean mask of the cells closer than a keep-out's clearance (exact distances)."""
+    xa = np.asarray(x, dtype=float).ravel()
+    ya = np.asarray(y, dtype=float).ravel()
+    mask = np.zeros(len(xa), bool)
+    if len(xa) == 0:
+        return mask
+    ra = np.broadcast_to(np.asarray(rot, dtype=float), xa.shape).astype(float).ravel()
+    cells = _build_cells(shape, xa, ya, ra)
+    for hit in _keepout_hits(cells, keepouts, tol):
+        mask[hit] = True
+    return mask
 
 
 def _is_axis_rectangle(geom: BaseGeometry) -> bool:
@@ -282,29 +339,11 @@ def verify_placements(
 
     # --- keep-outs --------------------------------------------------------------------------
     n_keep = 0
-    for k_i, item in enumerate(keepouts):
-        try:
-            geom, clearance = item
-            clearance = float(clearance)
-        except (TypeError, ValueError) as exc:
-            raise LayoutgenError(
-                "verify: keep-outs must be (shapely geometry, clearance_mm) pairs") from exc
-        if not (math.isfinite(clearance) and clearance >= 0):
-            raise LayoutgenError(f"verify: keep-out {k_i} clearance must be >= 0 mm")
-        if geom is None or geom.is_empty:
-            continue
-        need = clearance + r
-        kx0, ky0, kx1, ky1 = geom.bounds
-        cand = np.flatnonzero((cells.x1 >= kx0 - need) & (cells.x0 <= kx1 + need)
-                              & (cells.y1 >= ky0 - need) & (cells.y0 <= ky1 + need))
-        if not len(cand):
-            continue
-        d = shapely.distance(geom, cells.geoms(cand)) - r
-        hit = cand[d < clearance - tol]
+    for k_i, hit in enumerate(_keepout_hits(cells, keepouts, tol)):
         n_keep += len(hit)
         bad_cells.append(hit)
-        msgs.extend(f"cell {c} at ({xa[c]:.6g}, {ya[c]:.6g}) is within {clearance:g} mm of "
-                    f"keep-out {k_i}" for c in hit[:max_messages])
+        msgs.extend(f"cell {c} at ({xa[c]:.6g}, {ya[c]:.6g}) is too close to keep-out {k_i}"
+                    for c in hit[:max_messages])
 
     ok = n_kerf == 0 and n_out == 0 and n_keep == 0
     bc = np.unique(np.concatenate(bad_cells)) if bad_cells else np.zeros(0, np.int64)

@@ -1,0 +1,224 @@
+"""`layoutgen layout` (the patterning layout: GDS/OASIS, .lyp, cells.csv, previews) and
+`layoutgen drc FILE.gds` (the written file checked against the rule deck)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, print_json, print_table
+from layoutgen.cli.sheet_opts import (
+    CellOpt,
+    CutOpt,
+    EdgeOpt,
+    ForceOpt,
+    KeepoutOpt,
+    KerfOpt,
+    PolygonOpt,
+    RadiusOpt,
+    RotationOpt,
+    ShapeOpt,
+    SheetOpt,
+    resolve_sheet,
+)
+
+OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]
+NameOpt = Annotated[str, typer.Option("--name", help="File stem and GDS top-cell name.")]
+FlatOpt = Annotated[bool, typer.Option("--flat", help="Write every polygon (no references).")]
+OasisOpt = Annotated[bool, typer.Option("--oasis", help="Also write <name>.oas.")]
+NoPreviewOpt = Annotated[bool, typer.Option("--no-preview", help="Skip preview.png/.svg.")]
+CheckOpt = Annotated[bool, typer.Option("--drc", help="Run the DRC on the written file.")]
+JobOpt = Annotated[
+    str | None, typer.Option("--job", help="Take deck, sheet and cell from a job file (TOML) "
+                                           "instead of the sheet/cell options.")]
+SHEET_FLAGS = "--sheet, --cell, --shape, --polygon, --kerf, --edge, --keepout, --rotation, --cut"
+
+
+def _resolve(job_file, rules, sets, flags: dict):  # noqa: ANN001, ANN202
+    """(deck, cell outline, sheet spec) from a job file or from the sheet/cell options."""
+    from layoutgen.errors import LayoutgenError
+    from layoutgen.tiling.engine import sheet_spec_from_deck
+
+    if job_file:
+        from layoutgen.deck import load_deck
+        from layoutgen.job import load_job
+        from layoutgen.run import size_product
+
+        if any(v is not None for k, v in flags.items() if k != "corner_radius"):
+            raise LayoutgenError(f"--job gives the sheet and the cell: leave out {SHEET_FLAGS} "
+                                 "(use --set to override)")
+        job = load_job(job_file)
+        decks = [job.path(d) for d in job.rules.decks] + list(rules or [])
+        deck = load_deck(decks, list(job.rules.set) + list(sets or []), job.deck_flags())
+        outline = size_product(job, deck).cell
+        return deck, outline, sheet_spec_from_deck(deck)
+    sj = resolve_sheet(rules, sets, flags["sheet"], flags["cell"], flags["shape"],
+                       flags["corner_radius"], flags["polygon"], flags["kerf"], flags["edge"],
+                       flags["keepout"], flags["rotation"], flags["cut"])
+    return sj.deck, sj.shape, sj.spec
+
+
+def _check_name(name: str) -> None:
+    from layoutgen.errors import LayoutgenError
+
+    if not name or any(c in name for c in "/\\") or name.startswith(".") or len(name) > 100:
+        raise LayoutgenError(f"--name {name!r}: give a plain file name stem (e.g. sheet)")
+
+
+def _print_drc(report, as_json: bool) -> None:  # noqa: ANN001
+    if as_json:
+        print_json(report.to_dict())
+        return
+    rows = [("file", str(report.gds_path), ""), ("cells", report.cell_count, "")]
+    if report.manifest_count is not None:
+        rows.append(("manifest cells", report.manifest_count, ""))
+    rows += [("checks", len(report.checks), ""),
+             ("violations", report.total, f"({len(report.violations)} rules)"),
+             ("markers", str(report.marker_path), ""),
+             ("time", report.seconds, "s")]
+    print_table(rows, "drc: " + ("clean" if report.ok else "FAILED"))
+    for v in report.violations:
+        where = ", ".join(f"({x:g}, {y:g})" for x, y in v.locations[:3])
+        more = " ..." if v.count > 3 and v.locations else ""
+        typer.echo(f"violation {v.rule}: {v.count} x {v.message}"
+                   + (f" at {where}{more} mm" if where else ""), err=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("layout")
+    def layout_cmd(
+        sheet: SheetOpt = None,
+        cell: CellOpt = None,
+        shape: ShapeOpt = None,
+        corner_radius: RadiusOpt = "0",
+        polygon: PolygonOpt = None,
+        kerf: KerfOpt = None,
+        edge: EdgeOpt = None,
+        keepout: KeepoutOpt = None,
+        rotation: RotationOpt = None,
+        cut: CutOpt = None,
+        job: JobOpt = None,
+        rules: RulesOpt = None,
+        sets: SetOpt = None,
+        force: ForceOpt = False,
+        out: OutOpt = "out",
+        name: NameOpt = "sheet",
+        flat: FlatOpt = False,
+        oasis: OasisOpt = False,
+        no_preview: NoPreviewOpt = False,
+        drc: CheckOpt = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Patterning layout: <name>.gds/.oas/.lyp/.rules.toml, cells.csv, preview.png/.svg."""
+        from layoutgen.deck import deck_to_toml
+        from layoutgen.export.gds import write_layout
+        from layoutgen.export.manifest import write_manifest
+        from layoutgen.fileio import staged_dir
+        from layoutgen.layout import build_layout
+        from layoutgen.tiling.engine import tile
+
+        _check_name(name)
+        deck, outline, spec = _resolve(job, rules, sets, {
+            "sheet": sheet, "cell": cell, "shape": shape, "corner_radius": corner_radius,
+            "polygon": polygon, "kerf": kerf, "edge": edge, "keepout": keepout,
+            "rotation": rotation, "cut": cut})
+        tiling = tile(outline, spec, force=force)
+        layout = build_layout(tiling, outline, deck)
+        with staged_dir(out) as tmp:
+            info = write_layout(layout, tmp / f"{name}.gds", name=name, flat=flat, oasis=oasis)
+            write_manifest(layout, tmp / "cells.csv")
+            (tmp / f"{name}.rules.toml").write_text(deck_to_toml(deck), encoding="utf-8")
+            files = [f"{name}.gds", f"{name}.lyp", f"{name}.rules.toml", "cells.csv"]
+            if oasis:
+                files.insert(1, f"{name}.oas")
+            if not no_preview:
+                from layoutgen.preview import write_previews
+
+                write_previews(layout, [tmp / "preview.png", tmp / "preview.svg"])
+                files += ["preview.png", "preview.svg"]
+        gds_path = Path(out) / f"{name}.gds"
+        report = None
+        if drc:
+            from layoutgen.drc import run_drc
+
+            report = run_drc(gds_path, deck, Path(out) / "cells.csv")
+            files.append(f"{name}.drc.gds")
+        summary = {
+            "cells": layout.count, "strategy": tiling.strategy,
+            "masters": [p.name for p in layout.patterns],
+            "arrays": info.arrays, "single_references": info.single_refs, "flat": flat,
+            "gds_bytes": info.gds_bytes, "oasis_bytes": info.oasis_bytes if oasis else None,
+            "scan_fields": len(layout.fields),
+            "fiducials": len(layout.features["FIDUCIAL"]),
+            "contact_rails": len(layout.features["CONTACT_RAIL"]),
+            "keepouts": len(layout.features["KEEPOUT"]),
+            "notes": list(layout.notes), "out": str(out), "files": files,
+        }
+        if report is not None:
+            summary["drc"] = report.to_dict()
+        if as_json:
+            print_json(summary)
+        else:
+            rows = [("cells", layout.count, f"({tiling.strategy})"),
+                    ("masters", ", ".join(summary["masters"]), ""),
+                    ("GDS", info.gds_bytes, "bytes" + (" (flat)" if flat else
+                                                       f" ({info.arrays} arrays, "
+                                                       f"{info.single_refs} single refs)"))]
+            if oasis:
+                rows.append(("OASIS", info.oasis_bytes, "bytes"))
+            rows += [("scan fields", len(layout.fields),
+                      f"of {deck.laser.field_mm:g} mm"),
+                     ("fiducials", summary["fiducials"], ""),
+                     ("contact rails", summary["contact_rails"], "")]
+            print_table(rows, "layout")
+            for note in layout.notes:
+                typer.echo(f"note: {note}", err=True)
+            typer.echo(f"wrote {', '.join(files)} to {out}/")
+            if report is not None:
+                _print_drc(report, False)
+        if report is not None and not report.ok:
+            raise typer.Exit(1)
+
+    @app.command("drc")
+    def drc_cmd(
+        file: Annotated[str, typer.Argument(help="Layout file (.gds or .oas).")],
+        rules: Annotated[list[str] | None, typer.Option(
+            "--rules", "-r", help="Rule deck TOML (repeatable). Default: <name>.rules.toml "
+                                  "beside FILE (written by `layoutgen layout`), else the "
+                                  "shipped default deck.")] = None,
+        sets: SetOpt = None,
+        manifest: Annotated[str | None, typer.Option(
+            "--manifest", help="cells.csv to check the cells against (default: cells.csv "
+                               "beside FILE, if there)")] = None,
+        out: Annotated[str | None, typer.Option(
+            "--out", "-o", help="Folder for <name>.drc.gds (default: beside FILE).")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Check a layout file against the rule deck; exit 1 on violations (<name>.drc.gds)."""
+        from layoutgen.deck import load_deck
+        from layoutgen.drc import run_drc
+        from layoutgen.errors import LayoutgenError
+
+        path = Path(file)
+        if not path.is_file():
+            raise LayoutgenError(f"{file}: no such layout file")
+        decks = list(rules or [])
+        beside = path.with_name(path.stem + ".rules.toml")
+        if not decks and beside.is_file():
+            decks = [str(beside)]
+        deck = load_deck(decks, sets or [])
+        man = Path(manifest) if manifest else None
+        if man is None and (path.parent / "cells.csv").is_file():
+            man = path.parent / "cells.csv"
+        if man is not None and not man.is_file():
+            raise LayoutgenError(f"--manifest {manifest}: no such file")
+        marker = Path(out) / f"{path.stem}.drc.gds" if out else None
+        report = run_drc(path, deck, man, marker)
+        if not as_json:
+            typer.echo(f"rules: {', '.join(decks) if decks else 'default deck'}"
+                       + (f"; manifest: {man}" if man else "; no manifest"))
+        _print_drc(report, as_json)
+        if not report.ok:
+            raise typer.Exit(1)

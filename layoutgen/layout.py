@@ -1,0 +1,504 @@
+"""Sheet assembly: cell masters placed on the sheet, sheet features, scan fields, manifest.
+
+`build_layout(tiling, outline, deck)` turns placements (numpy arrays) into a `SheetLayout`: one
+`CellPattern` per orientation used, the per-cell manifest arrays (id, row, col, x, y, rotation,
+pad, scan field) and the sheet features (SHEET, USABLE, KEEPOUT, FIDUCIAL, CONTACT_RAIL, FIELD)
+as shapely polygons in sheet millimetres. Nothing here is a Python object per cell: a regular
+1,000,000-cell sheet lays out in well under a second.
+
+Rules this module decides (documented in the issue and checked by `layoutgen.drc`):
+- fiducials are crosses (arm `fiducial_size_um` long, `fiducial_width_um` wide) at the four
+  sheet corners, `fiducial_margin_mm` in from each edge, and (if `fiducials_per_field`) at every
+  interior scan-field corner; a candidate is dropped (with a note) unless it lies inside the sheet
+  and at least the kerf away from every cell outline and every keep-out zone;
+- the contact rail is a strip `contact_rail_width_mm` wide centred in the edge-exclusion strip on
+  `contact_rail_side`, running between the corner fiducial zones, minus keep-outs; it is omitted
+  (with a note) when the strip is narrower than the rail plus a kerf on each side;
+- scan fields cover the whole sheet: columns along x, then rows within each column, each field
+  window at most `laser.field_mm`; boundaries go mid-street where a street is within reach,
+  else between cell centres (cells are never cut: each belongs to the field holding its centre
+  and lies wholly inside that field's window; windows then overlap). Only a cell larger than
+  the field cannot be held whole (noted).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+import shapely.affinity
+
+from layoutgen.deck import Deck
+from layoutgen.errors import LayoutgenError
+from layoutgen.pattern import CELL_LAYERS, CellPattern, cell_pattern
+from layoutgen.shapes import CellShape
+from layoutgen.tiling.result import Tiling
+
+SHEET_LAYERS = ("SHEET", "USABLE", "KEEPOUT", "FIDUCIAL", "CONTACT_RAIL", "FIELD")
+
+# Display style of every layer: (fill/frame colour, KLayout dither pattern, drawn filled in the
+# previews). The .lyp file and the matplotlib previews both read this table.
+LAYER_STYLE: dict[str, tuple[str, str, bool]] = {
+    "SHEET": ("#808080", "I1", False),
+    "USABLE": ("#a0a0ff", "I1", False),
+    "KEEPOUT": ("#ff8000", "I5", True),
+    "SINGULATION": ("#202020", "I1", False),
+    "ISOLATION": ("#d00000", "I0", True),
+    "CATHODE": ("#3060ff", "I9", True),
+    "ELECTROLYTE": ("#40c040", "I5", True),
+    "ANODE_CC": ("#c0a000", "I3", True),
+    "PAD": ("#a000c0", "I0", True),
+    "FIDUCIAL": ("#00a0a0", "I0", True),
+    "CONTACT_RAIL": ("#707000", "I2", True),
+    "LABEL": ("#000000", "I1", False),
+    "FIELD": ("#ff00ff", "I1", False),
+    "DRC_MARKER": ("#ff0000", "I0", True),
+}
+
+_ROT_DECIMALS = 6  # rotations equal to 1e-6 degree share one master
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """A patterned sheet: cell masters, per-cell arrays (manifest) and sheet features (mm).
+
+    Per-cell arrays are all of length `count`, in the tiling's order (rows along y, then x);
+    `master[i]` indexes `patterns`. `fields` is (n_fields, 4): x0, y0, x1, y1 of each scan field
+    (columns along x, rows within a column: a partition of the sheet), `field[i]` the field
+    holding cell i's centre, and `field_windows` the extent of each field's cells (at most
+    laser.field_mm; within the field where its boundaries run in streets).
+    `features[name]` are shapely polygons in sheet mm.
+    """
+
+    deck: Deck
+    outline: CellShape
+    patterns: tuple[CellPattern, ...]
+    master: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    rotation_deg: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    pad_x: np.ndarray
+    pad_y: np.ndarray
+    field: np.ndarray
+    fields: np.ndarray
+    field_windows: np.ndarray
+    features: dict[str, tuple[shapely.Polygon, ...]]
+    keepout_clearance: tuple[float, ...]
+    keepout_names: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    strategy: str = ""
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Cell ids: 0 .. count-1 in manifest order."""
+        return np.arange(self.count, dtype=np.int64)
+
+    @property
+    def sheet_mm(self) -> tuple[float, float]:
+        return self.deck.sheet.width_mm, self.deck.sheet.length_mm
+
+    @property
+    def usable_box(self) -> tuple[float, float, float, float]:
+        return usable_box(self.deck)
+
+    @property
+    def cells_cut_by_fields(self) -> int:
+        """Cells no scan field holds whole (only cells larger than laser.field_mm)."""
+        return int(self.extras.get("cells_cut_by_fields", 0))
+
+    def label_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Anchor of each cell's id label (mm): above the pad if centred, else the centre."""
+        off = np.array([_label_offset(p, self.deck) for p in self.patterns]).reshape(-1, 2)
+        return self.x + off[self.master, 0], self.y + off[self.master, 1]
+
+
+def usable_box(deck: Deck) -> tuple[float, float, float, float]:
+    """The sheet minus the edge exclusion: x0, y0, x1, y1 (mm)."""
+    s = deck.sheet
+    return (s.edge_x_mm, s.edge_y_mm, s.width_mm - s.edge_x_mm, s.length_mm - s.edge_y_mm)
+
+
+def keepout_zones(deck: Deck) -> list[tuple[shapely.Geometry, float, str]]:
+    """(geometry, clearance_mm, name) of every deck keep-out."""
+    out = []
+    for k in deck.tiling.keepouts:
+        wkt = getattr(k, "wkt", "")
+        if wkt:
+            from layoutgen.tiling.engine import keepout_geometry
+
+            g = keepout_geometry(k)
+        else:
+            g = shapely.box(k.x_mm, k.y_mm, k.x_mm + k.w_mm, k.y_mm + k.h_mm)
+        out.append((g, float(k.clearance_mm), k.name))
+    return out
+
+
+def fiducial_cross(cx: float, cy: float, size_mm: float, width_mm: float) -> shapely.Polygon:
+    """A cross of two arms `size_mm` long and `width_mm` wide centred on (cx, cy)."""
+    a, b = size_mm / 2, width_mm / 2
+    pts = [(a, -b), (a, b), (b, b), (b, a), (-b, a), (-b, b), (-a, b), (-a, -b), (-b, -b),
+           (-b, -a), (b, -a), (b, -b)]
+    return shapely.Polygon([(cx + px, cy + py) for px, py in pts])
+
+
+def _label_offset(p: CellPattern, deck: Deck) -> tuple[float, float]:
+    if deck.layout.pad_position != "center":
+        return 0.0, 0.0
+    d = deck.layout.pad_h_um / 2000 + deck.layout.label_height_um / 1000
+    c, s = math.cos(math.radians(p.rotation_deg)), math.sin(math.radians(p.rotation_deg))
+    pt = shapely.Point(-s * d, c * d)
+    return (float(pt.x), float(pt.y)) if p.layers["ANODE_CC"].contains(pt) else (0.0, 0.0)
+
+
+class _CellIndex:
+    """'Which cells are near this box' queries without per-cell objects: a scan of all cells
+    for the first few queries, then an index of cells sorted by x."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, master: np.ndarray,
+                 bounds: np.ndarray) -> None:
+        self.x, self.y, self.master, self.bounds = x, y, master, bounds
+        self.reach = float(np.abs(bounds).max()) if len(bounds) else 0.0
+        self.queries = 0
+        self.order: np.ndarray | None = None
+        self.xs: np.ndarray | None = None
+
+    def near(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """Indices of cells whose bounding box may come within `box`."""
+        x0, y0, x1, y1 = box
+        self.queries += 1
+        if self.queries > 8 and self.order is None:
+            self.order = np.argsort(self.x, kind="stable")
+            self.xs = self.x[self.order]
+        if self.order is None:
+            idx = np.flatnonzero((self.x >= x0 - self.reach) & (self.x <= x1 + self.reach))
+        else:
+            lo = np.searchsorted(self.xs, x0 - self.reach, "left")
+            hi = np.searchsorted(self.xs, x1 + self.reach, "right")
+            idx = self.order[lo:hi]
+        b = self.bounds[self.master[idx]]
+        keep = ((self.x[idx] + b[:, 0] <= x1) & (self.x[idx] + b[:, 2] >= x0)
+                & (self.y[idx] + b[:, 1] <= y1) & (self.y[idx] + b[:, 3] >= y0))
+        return idx[keep]
+
+
+def _cell_polygons(patterns: tuple[CellPattern, ...], idx: np.ndarray, x: np.ndarray,
+                   y: np.ndarray, master: np.ndarray) -> list[shapely.Polygon]:
+    return [shapely.affinity.translate(patterns[master[i]].layers["SINGULATION"], x[i], y[i])
+            for i in idx]
+
+
+def _clear_of_cells(geom: shapely.Geometry, gap: float, index: _CellIndex,
+                    patterns: tuple[CellPattern, ...]) -> bool:
+    """True if `geom` is at least `gap` mm from every cell outline (touching fails)."""
+    x0, y0, x1, y1 = geom.bounds
+    idx = index.near((x0 - gap, y0 - gap, x1 + gap, y1 + gap))
+    if not len(idx):
+        return True
+    polys = _cell_polygons(patterns, idx, index.x, index.y, index.master)
+    d = shapely.distance(geom, np.array(polys, dtype=object))
+    return bool(np.all(d >= gap - 1e-9) and np.all(d > 0))
+
+
+def _merged_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union of open intervals (lo, hi): sorted, disjoint (starts, ends)."""
+    if not len(lo):
+        return np.zeros(0), np.zeros(0)
+    if not bool(np.all(lo[1:] >= lo[:-1])):
+        o = np.argsort(lo, kind="stable")
+        lo, hi = lo[o], hi[o]
+    run_hi = np.maximum.accumulate(hi)
+    new = np.r_[True, lo[1:] >= run_hi[:-1]]
+    return lo[new], np.maximum.reduceat(hi, np.flatnonzero(new))
+
+
+def partition_1d(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, a: float, b: float,
+                 size: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Split [a, b] into parts whose *windows* are at most `size` long.
+
+    Cells (centre c, extent lo..hi) belong to the part holding their centre; a part's window
+    is the extent of its cells (the part itself if it has none). Boundaries go mid-street when
+    a street (a gap between cells) lies far enough within reach: then no cell crosses them.
+    Where no street is in reach (hexagonal rows, mixed blocks) a boundary goes between cell
+    centres instead, so every cell still lies wholly inside its part's window (windows of
+    neighbouring parts then overlap). Returns (boundaries, windows (k, 2), cells longer than
+    `size`, which no window can hold).
+    """
+    if len(c) < 2 or bool(np.all(c[1:] >= c[:-1])):
+        cs, los, his = c, lo, hi
+    else:
+        o = np.argsort(c, kind="stable")
+        cs, los, his = c[o], lo[o], hi[o]
+    n = len(cs)
+    starts, ends = _merged_intervals(los, his)  # sorted already when all extents are equal
+    gap_lo = np.r_[-np.inf, ends]
+    gap_hi = np.r_[starts, np.inf]
+    suffix_hi = np.maximum.accumulate(his[::-1])[::-1] if n else his
+    eps = 1e-9 * max(1.0, abs(b))
+    cuts = [a]
+    oversize = 0
+    p = a
+    while b - p > eps:
+        i0 = int(np.searchsorted(cs, p, "left"))
+        i1 = int(np.searchsorted(cs, p + size, "right"))
+        s = float(los[i0:i1].min()) if i1 > i0 else p  # the window starts at its first cell
+        limit = s + size
+        if b - min(s, p) <= size + eps or (b - s <= size + eps and suffix_hi[i0] <= b + eps):
+            cuts.append(b)
+            break
+        limit = min(limit, b)
+        # street option: the last gap reaching into (p, limit]
+        street = None
+        j = int(np.searchsorted(gap_lo, limit, "left")) - 1
+        if j >= 0 and gap_hi[j] > p + eps:
+            if gap_hi[j] == np.inf:
+                street = limit
+            else:
+                mid = 0.5 * (gap_lo[j] + gap_hi[j])
+                street = min(mid, limit) if mid <= limit + eps else 0.5 * (
+                    max(gap_lo[j], p) + limit)
+            if street - p <= eps:
+                street = None
+        # window option: just before the first member that would stick out of the window
+        k1 = int(np.searchsorted(cs, limit, "right"))
+        over = np.flatnonzero(his[i0:k1] > limit + eps)
+        window = float(cs[i0 + over[0]]) if len(over) else limit
+        if window - p <= eps:  # a cell longer than the field: it gets a part of its own
+            oversize += 1
+            window = float(cs[i0 + 1]) if i0 + 1 < n else b
+            window = max(window, p + eps * 10)
+        if street is not None and (street >= p + 0.5 * size or street >= window - eps):
+            nxt = street
+        else:
+            nxt = window
+        cuts.append(min(nxt, b))
+        p = cuts[-1]
+    cuts_a = np.array(cuts)
+    part = np.clip(np.searchsorted(cuts_a, cs, "right") - 1, 0, len(cuts_a) - 2)
+    win = np.column_stack([cuts_a[:-1], cuts_a[1:]])  # empty parts: the part itself
+    if n:  # parts are contiguous runs of the centre-sorted cells
+        first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+        win[part[first], 0] = np.minimum.reduceat(los, first)
+        win[part[first], 1] = np.maximum.reduceat(his, first)
+    return cuts_a, win, oversize
+
+
+def scan_fields(x: np.ndarray, y: np.ndarray, bounds: np.ndarray, sheet: tuple[float, float],
+                size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Scan fields over the sheet: columns along x, then rows within each column.
+
+    `bounds` is (n, 4) per-cell extents relative to the centre (minx, miny, maxx, maxy).
+    Returns (fields (nf, 4) x0, y0, x1, y1: the partition of the sheet, windows (nf, 4): the
+    extent of each field's cells (the field itself if empty), at most `size` square, field
+    index per cell, number of cells larger than a field). Each cell lies wholly inside its
+    field's window.
+    """
+    w, h = sheet
+    xlo, xhi = x + bounds[:, 0], x + bounds[:, 2]
+    ylo, yhi = y + bounds[:, 1], y + bounds[:, 3]
+    xcuts, xwin, big = partition_1d(x, xlo, xhi, 0.0, w, size)
+    strip = np.clip(np.searchsorted(xcuts, x, "right") - 1, 0, len(xcuts) - 2)
+    small = strip.astype(np.int16) if len(xcuts) < 32000 else strip
+    order = np.argsort(small, kind="stable")  # radix sort for 16-bit keys
+    bounds_at = np.searchsorted(strip[order], np.arange(len(xcuts)))
+    fields: list[np.ndarray] = []
+    windows: list[np.ndarray] = []
+    field_of = np.zeros(len(x), np.int64)
+    base = 0
+    for k in range(len(xcuts) - 1):
+        mine = order[bounds_at[k]:bounds_at[k + 1]]
+        ycuts, ywin, big_y = partition_1d(y[mine], ylo[mine], yhi[mine], 0.0, h, size)
+        big += big_y
+        m = len(ywin)
+        fields.append(np.column_stack([np.full(m, xcuts[k]), ycuts[:-1],
+                                       np.full(m, xcuts[k + 1]), ycuts[1:]]))
+        windows.append(np.column_stack([np.full(m, xwin[k, 0]), ywin[:, 0],
+                                        np.full(m, xwin[k, 1]), ywin[:, 1]]))
+        field_of[mine] = base + np.clip(np.searchsorted(ycuts, y[mine], "right") - 1, 0, m - 1)
+        base += m
+    return np.concatenate(fields), np.concatenate(windows), field_of, int(big)
+
+
+def _masters(tiling: Tiling, outline: CellShape, deck: Deck
+             ) -> tuple[tuple[CellPattern, ...], np.ndarray]:
+    raw = np.asarray(tiling.rotation_deg, float)
+    if len(raw) and bool(np.all(raw == raw[0])):  # one orientation: the common case, one pass
+        rot = np.full(1, round(float(raw[0]) % 360.0, _ROT_DECIMALS) % 360.0)
+        pats = (cell_pattern(outline, deck, float(rot[0])),)
+        return pats, np.zeros(len(raw), np.int32)
+    rot = np.round(raw % 360.0, _ROT_DECIMALS) % 360.0
+    inverse = np.zeros(len(rot), np.int32)
+    values: list[float] = []
+    left = np.ones(len(rot), bool)
+    while left.any():  # few distinct rotations: one pass each, no sort of all cells
+        v = float(rot[int(np.argmax(left))])
+        hit = left & (rot == v)
+        values.append(v)
+        inverse[hit] = len(values) - 1
+        left &= ~hit
+        if len(values) > 360:
+            raise LayoutgenError(f"tiling: more than 360 distinct rotations ({len(values)})")
+    order = np.argsort(values, kind="stable")
+    remap = np.empty(len(order), np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    uniq = [values[i] for i in order] or [0.0]
+    pats = tuple(cell_pattern(outline, deck, float(r)) for r in uniq)
+    names = [p.name for p in pats]
+    if len(set(names)) != len(names):
+        raise LayoutgenError(
+            f"tiling rotations {', '.join(f'{r:g}' for r in uniq)} deg: orientations must "
+            "differ by at least 1 degree (one master cell per whole degree)")
+    return pats, remap[inverse] if len(values) else inverse
+
+
+def build_layout(tiling: Tiling, outline: CellShape, deck: Deck) -> SheetLayout:
+    """The patterned sheet of a tiling: masters, manifest arrays, sheet features, fields."""
+    x = np.ascontiguousarray(tiling.x, dtype=float)
+    y = np.ascontiguousarray(tiling.y, dtype=float)
+    n = len(x)
+    if not (len(y) == len(tiling.rotation_deg) == len(tiling.row) == len(tiling.col) == n):
+        raise ValueError("tiling arrays differ in length")
+    sw, sl = deck.sheet.width_mm, deck.sheet.length_mm
+    if abs(tiling.sheet_mm[0] - sw) > 1e-9 or abs(tiling.sheet_mm[1] - sl) > 1e-9:
+        raise LayoutgenError(
+            f"tiling sheet {tiling.sheet_mm[0]:g} x {tiling.sheet_mm[1]:g} mm differs from the "
+            f"deck's sheet {sw:g} x {sl:g} mm (sheet.width_mm, sheet.length_mm)")
+    patterns, master = _masters(tiling, outline, deck)
+    bounds = np.array([p.layers["SINGULATION"].bounds for p in patterns], float)
+    pad = np.array([p.pad_center for p in patterns], float).reshape(-1, 2)
+    notes: list[str] = []
+    kerf = deck.tiling.kerf_um / 1000
+    lay = deck.layout
+
+    sheet_box = shapely.box(0, 0, sw, sl)
+    ux0, uy0, ux1, uy1 = usable_box(deck)
+    features: dict[str, list[shapely.Polygon]] = {k: [] for k in SHEET_LAYERS}
+    features["SHEET"].append(sheet_box)
+    features["USABLE"].append(shapely.box(ux0, uy0, ux1, uy1))
+    zones = keepout_zones(deck)
+    ko_clear: list[float] = []
+    ko_names: list[str] = []
+    for g, clearance, name in zones:
+        for poly in getattr(g, "geoms", [g]):
+            features["KEEPOUT"].append(shapely.orient_polygons(poly))
+            ko_clear.append(clearance)
+            ko_names.append(name)
+    ko_grown = [g.buffer(c, quad_segs=16) if c > 0 else g for g, c, _ in zones]
+
+    # scan fields (informational) and each cell's field
+    fields, windows, field_of, n_cut = scan_fields(
+        x, y, bounds[master].reshape(-1, 4), (sw, sl), deck.laser.field_mm)
+    if n_cut:
+        notes.append(f"{n_cut} cells are larger than a scan field (laser.field_mm = "
+                     f"{deck.laser.field_mm:g} mm): no field holds them whole")
+    features["FIELD"].extend(shapely.box(*f) for f in fields)
+
+    # contact rail(s): exposed SS in the edge exclusion strip, clear of the corner fiducials
+    fs, fw = lay.fiducial_size_um / 1000, lay.fiducial_width_um / 1000
+    m = lay.fiducial_margin_mm
+    rail_w = lay.contact_rail_width_mm
+    if rail_w > 0:
+        rails = _contact_rail(deck, kerf, fs, m, ko_grown)
+        if rails is None:
+            side = lay.contact_rail_side
+            edge = deck.sheet.edge_x_mm if side in ("left", "right") else deck.sheet.edge_y_mm
+            notes.append(
+                f"contact rail left out: the {side} edge exclusion ({edge:g} mm) is narrower "
+                f"than layout.contact_rail_width_mm ({rail_w:g}) plus the kerf on each side")
+        else:
+            features["CONTACT_RAIL"].extend(rails)
+
+    # fiducials: sheet corners, then interior scan-field corners
+    index = _CellIndex(x, y, master, bounds)
+    corners = [(m, m), (sw - m, m), (m, sl - m), (sw - m, sl - m)]
+    dropped: list[str] = []
+
+    def _place(cx: float, cy: float) -> shapely.Polygon | None:
+        cross = fiducial_cross(cx, cy, fs, fw)
+        if not sheet_box.contains(cross):
+            return None
+        if any(cross.distance(z) < kerf or cross.intersects(z)
+               for z in (*ko_grown, *features["CONTACT_RAIL"])):
+            return None
+        return cross if _clear_of_cells(cross, max(kerf, 1e-6), index, patterns) else None
+
+    for cx, cy in corners:
+        cross = _place(cx, cy)
+        if cross is None:
+            dropped.append(f"({cx:g}, {cy:g})")
+        else:
+            features["FIDUCIAL"].append(cross)
+    if dropped:
+        notes.append(
+            f"corner fiducial(s) at {', '.join(dropped)} mm left out: they would lie within "
+            f"the kerf of a cell or keep-out or off the sheet (layout.fiducial_margin_mm = {m:g};"
+            " widen sheet.edge_*_mm or move the margin)")
+    if lay.fiducials_per_field and len(fields) > 1:
+        pts = np.unique(np.round(np.concatenate([fields[:, [0, 1]], fields[:, [2, 1]],
+                                                 fields[:, [0, 3]], fields[:, [2, 3]]]), 9),
+                        axis=0)
+        interior = pts[(pts[:, 0] > 0) & (pts[:, 0] < sw) & (pts[:, 1] > 0) & (pts[:, 1] < sl)]
+        kept = 0
+        for cx, cy in interior:
+            cross = _place(float(cx), float(cy))
+            if cross is not None:
+                features["FIDUCIAL"].append(cross)
+                kept += 1
+        if kept < len(interior):
+            notes.append(f"{len(interior) - kept} of {len(interior)} scan-field corner "
+                         "fiducials left out (no clear street or area there)")
+
+    return SheetLayout(
+        deck=deck, outline=outline, patterns=patterns, master=master, x=x, y=y,
+        rotation_deg=np.asarray([p.rotation_deg for p in patterns])[master] if n
+        else np.zeros(0),
+        row=np.asarray(tiling.row, np.int64), col=np.asarray(tiling.col, np.int64),
+        pad_x=x + pad[master, 0], pad_y=y + pad[master, 1],
+        field=field_of, fields=fields, field_windows=windows,
+        features={k: tuple(v) for k, v in features.items()},
+        keepout_clearance=tuple(ko_clear), keepout_names=tuple(ko_names),
+        notes=tuple(notes), strategy=tiling.strategy,
+        extras={"cells_cut_by_fields": n_cut, "upper_bound": tiling.upper_bound,
+                "bound_method": tiling.bound_method},
+    )
+
+
+def _contact_rail(deck: Deck, kerf: float, fid_size: float, margin: float,
+                  keepouts: list[shapely.Geometry]) -> list[shapely.Polygon] | None:
+    lay, sh = deck.layout, deck.sheet
+    w = lay.contact_rail_width_mm
+    side = lay.contact_rail_side
+    across = sh.edge_x_mm if side in ("left", "right") else sh.edge_y_mm
+    gap = max(kerf, 1e-3)
+    if across < w + 2 * gap:
+        return None
+    length = sh.length_mm if side in ("left", "right") else sh.width_mm
+    end = margin + fid_size / 2 + max(gap, fid_size / 2)  # clear of the corner fiducials
+    a, b = (across - w) / 2, (across + w) / 2
+    if length - 2 * end <= w:
+        return None
+    if side == "left":
+        rail = shapely.box(a, end, b, length - end)
+    elif side == "right":
+        rail = shapely.box(sh.width_mm - b, end, sh.width_mm - a, length - end)
+    elif side == "bottom":
+        rail = shapely.box(end, a, length - end, b)
+    else:
+        rail = shapely.box(end, sh.length_mm - b, length - end, sh.length_mm - a)
+    for k in keepouts:
+        rail = rail.difference(k.buffer(gap, quad_segs=16))
+    parts = [p for p in getattr(rail, "geoms", [rail]) if not p.is_empty and p.area > 0]
+    return [shapely.orient_polygons(p) for p in parts] or None
+
+
+def cell_layer_names() -> tuple[str, ...]:
+    """Layers drawn in every master cell (LABEL is written per placement, if enabled)."""
+    return CELL_LAYERS

@@ -1,0 +1,398 @@
+"""Packing around keep-outs (fiducials, clamps, test structures) so the rest of the sheet is
+still packed well, not a grid with holes punched out of it.
+
+Rules (exact): a cell stays >= `clearance` from its keep-out and >= `kerf` from every other
+cell. Each keep-out is turned into an obstacle rectangle, its bounding box grown by its
+clearance (a superset of keep-out (+) disc(clearance), so any cell outside it is clear). The free
+part of the usable box is cut into rectangular blocks and each block is packed independently
+with the caller's block packer, which must put cells inside the rectangle it is given (no kerf
+to the rectangle's edge) and be translation invariant (we call it with the block at the origin).
+Blocks closer than the kerf to another block are shrunk by kerf/2 on each facing side, so cells
+of different blocks are >= kerf apart.
+
+Decompositions tried, best count kept (ties keep the earlier one):
+  holes        the full usable box packed once, cells violating a keep-out removed (baseline);
+  guillotine   best recursive guillotine cut along obstacle edges, each piece packed whole or
+               (if it still meets an obstacle) as a grid with holes (memoised, budgeted);
+  bands-h      horizontal bands at obstacle edges, cut at obstacles, merged vertically;
+  bands-v      the same with vertical bands.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from layoutgen.errors import LayoutgenError
+from layoutgen.shapes import CellShape, halo_area
+from layoutgen.tiling.verify import keepout_mask
+
+Box = tuple[float, float, float, float]
+Placements = tuple[np.ndarray, np.ndarray, np.ndarray]
+BlockPacker = Callable[[float, float, float, float], Placements]
+
+STRATEGIES = ("holes", "guillotine", "bands-h", "bands-v")
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class KeepoutPacking:
+    """Cells placed around keep-outs (sheet mm; rows along the web)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    rotation_deg: np.ndarray
+    strategy: str
+    blocks: tuple[Box, ...]  # rectangles handed to the block packer (after kerf shrinking)
+    upper_bound: int
+    bound_method: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return int(self.x.shape[0])
+
+
+def _obstacles(usable: Box, keepouts: Sequence[tuple[BaseGeometry, float]]) -> list[Box]:
+    ux0, uy0, ux1, uy1 = usable
+    out = []
+    for i, item in enumerate(keepouts):
+        try:
+            geom, c = item
+            c = float(c)
+        except (TypeError, ValueError) as exc:
+            raise LayoutgenError(
+                f"keep-out {i}: expected (shapely geometry, clearance_mm)") from exc
+        if not isinstance(geom, BaseGeometry):
+            raise LayoutgenError(f"keep-out {i}: geometry must be a shapely geometry")
+        if not (math.isfinite(c) and c >= 0):
+            raise LayoutgenError(f"keep-out {i}: clearance must be a number >= 0 mm, got {c!r}")
+        if geom.is_empty:
+            continue
+        x0, y0, x1, y1 = geom.bounds
+        x0, y0, x1, y1 = max(x0 - c, ux0), max(y0 - c, uy0), min(x1 + c, ux1), min(y1 + c, uy1)
+        if x1 > x0 and y1 > y0:  # zero-area keep-outs without clearance forbid nothing
+            out.append((x0, y0, x1, y1))
+    return out
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    """Interiors intersect."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _covered(a: Box, obs: list[Box]) -> bool:
+    return any(o[0] <= a[0] and o[1] <= a[1] and o[2] >= a[2] and o[3] >= a[3] for o in obs)
+
+
+def _hits(region: Box, obs: list[Box]) -> list[Box]:
+    return [o for o in obs if _overlaps(region, o)]
+
+
+def shrink_blocks(blocks: list[Box], kerf: float) -> list[Box]:
+    """Shrink, by kerf/2, each side of a block that faces another block closer than kerf.
+
+    Afterwards any two blocks are >= kerf apart (two blocks with disjoint interiors are split
+    by an axis-parallel line; both sides facing it move away from it by kerf/2).
+    """
+    if kerf <= 0:
+        return list(blocks)
+    n = len(blocks)
+    cut = [[0.0, 0.0, 0.0, 0.0] for _ in range(n)]  # left, bottom, right, top
+    for a in range(n):
+        A = blocks[a]
+        for b in range(n):
+            if a == b:
+                continue
+            B = blocks[b]
+            gx = max(B[0] - A[2], A[0] - B[2], 0.0)
+            gy = max(B[1] - A[3], A[1] - B[3], 0.0)
+            if math.hypot(gx, gy) >= kerf:
+                continue
+            if B[0] >= A[2] - _TOL:
+                cut[a][2] = kerf / 2
+            if B[2] <= A[0] + _TOL:
+                cut[a][0] = kerf / 2
+            if B[1] >= A[3] - _TOL:
+                cut[a][3] = kerf / 2
+            if B[3] <= A[1] + _TOL:
+                cut[a][1] = kerf / 2
+    return [(b[0] + c[0], b[1] + c[1], b[2] - c[2], b[3] - c[3]) for b, c in zip(blocks, cut,
+                                                                                   strict=True)]
+
+
+def _bands(usable: Box, obs: list[Box]) -> list[Box]:
+    """Horizontal bands at obstacle y-edges, split at obstacles, merged vertically."""
+    ux0, uy0, ux1, uy1 = usable
+    ys = sorted({uy0, uy1, *[o[1] for o in obs], *[o[3] for o in obs]})
+    ys = [y for y in ys if uy0 <= y <= uy1]
+    open_blocks: dict[tuple[float, float], float] = {}  # (x0, x1) -> y0 of the growing block
+    done: list[Box] = []
+    for ya, yb in zip(ys[:-1], ys[1:], strict=True):
+        if yb - ya <= 0:
+            continue
+        blockers = sorted((o[0], o[2]) for o in obs if o[1] < yb and o[3] > ya)
+        free, x = [], ux0
+        for a, b in blockers:
+            if a > x:
+                free.append((x, a))
+            x = max(x, b)
+        if x < ux1:
+            free.append((x, ux1))
+        now = {}
+        for iv in free:
+            now[iv] = open_blocks.pop(iv, ya)
+        for (x0, x1), y0 in open_blocks.items():
+            done.append((x0, y0, x1, ya))
+        open_blocks = now
+    for (x0, x1), y0 in open_blocks.items():
+        done.append((x0, y0, x1, uy1))
+    return sorted(b for b in done if b[2] > b[0] and b[3] > b[1])
+
+
+def _transpose(b: Box) -> Box:
+    return (b[1], b[0], b[3], b[2])
+
+
+class _Packer:
+    """Block packer with memo by block size (translation invariance)."""
+
+    def __init__(self, pack_block: BlockPacker) -> None:
+        self.pack_block = pack_block
+        self.memo: dict[tuple[float, float], Placements] = {}
+
+    def placements(self, b: Box) -> Placements:
+        w, h = b[2] - b[0], b[3] - b[1]
+        if w <= 0 or h <= 0:
+            z = np.zeros(0)
+            return z, z, z
+        key = (round(w, 9), round(h, 9))
+        if key not in self.memo:
+            x, y, r = self.pack_block(0.0, 0.0, key[0], key[1])
+            x = np.asarray(x, float).ravel()
+            y = np.asarray(y, float).ravel()
+            r = np.broadcast_to(np.asarray(r, float), x.shape).astype(float)
+            self.memo[key] = (x, y, r)
+        x, y, r = self.memo[key]
+        return x + b[0], y + b[1], r
+
+    def count(self, b: Box) -> int:
+        return len(self.placements(b)[0])
+
+
+def _guillotine(usable: Box, obs: list[Box], kerf: float, packer: _Packer,
+                holes: Callable[[Box], Placements], budget: int, max_calls: int):
+    """Best guillotine partition along obstacle edges; leaves are packed whole (no obstacle)
+    or as a grid with holes. Sides made by a cut are shrunk by kerf/2. None when over budget.
+
+    Returns the list of (block as given to the packer, kind) leaves.
+    """
+    memo: dict[Box, tuple[int, list[tuple[Box, str]]]] = {}
+    ux0, uy0, ux1, uy1 = usable
+
+    def shrunk(b: Box) -> Box:
+        k = kerf / 2
+        return (b[0] + (k if b[0] > ux0 + _TOL else 0.0), b[1] + (k if b[1] > uy0 + _TOL else 0.0),
+                b[2] - (k if b[2] < ux1 - _TOL else 0.0), b[3] - (k if b[3] < uy1 - _TOL else 0.0))
+
+    def best(region: Box) -> tuple[int, list[tuple[Box, str]]]:
+        if region in memo:
+            return memo[region]
+        if len(memo) > budget or len(packer.memo) > max_calls:
+            raise _OverBudget
+        hit = _hits(region, obs)
+        if not hit:
+            res = (packer.count(shrunk(region)), [(shrunk(region), "block")])
+        elif _covered(region, hit):
+            res = (0, [])
+        else:
+            res = (len(holes(shrunk(region))[0]), [(shrunk(region), "holes")])
+            xs = sorted({v for o in hit for v in (o[0], o[2]) if region[0] < v < region[2]})
+            ys = sorted({v for o in hit for v in (o[1], o[3]) if region[1] < v < region[3]})
+            for c in xs:
+                a, b = best((region[0], region[1], c, region[3])), best((c, region[1], region[2],
+                                                                         region[3]))
+                if a[0] + b[0] > res[0]:
+                    res = (a[0] + b[0], a[1] + b[1])
+            for c in ys:
+                a, b = best((region[0], region[1], region[2], c)), best((region[0], c, region[2],
+                                                                         region[3]))
+                if a[0] + b[0] > res[0]:
+                    res = (a[0] + b[0], a[1] + b[1])
+        memo[region] = res
+        return res
+
+    try:
+        return best(usable)[1]
+    except _OverBudget:
+        return None
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def free_area_bound(usable: Box, keepouts: Sequence[tuple[BaseGeometry, float]],
+                    shape: CellShape, kerf: float) -> int:
+    """Kerf-halo area bound on the free area.
+
+    Cells lie in F = usable minus (keep-out (+) disc(clearance)); grown by kerf/2 they are
+    disjoint and inside F (+) disc(kerf/2). Areas are over-estimated (polygonal round buffers are
+    inscribed, the outward buffer mitred) and the cell halo area is exact or under-estimated.
+    """
+    F = shapely.box(*usable)
+    cut = [g.buffer(c, quad_segs=32) if c > 1e-9 else g for g, c in keepouts if not g.is_empty]
+    cut = [g for g in cut if g.area > 0]
+    if cut:
+        F = F.difference(shapely.union_all(cut))
+    # (GEOS returns an empty buffer for sub-1e-12 distances: treat those as 0)
+    grown = F.buffer(kerf / 2, join_style="mitre", mitre_limit=10.0) if kerf > 1e-9 else F
+    return int(math.floor(grown.area / halo_area(shape, kerf / 2) + 1e-9))
+
+
+def pack_with_keepouts(
+    usable: Box,
+    keepouts: Sequence[tuple[BaseGeometry, float]],
+    pack_block: BlockPacker,
+    *,
+    shape: CellShape,
+    kerf: float = 0.0,
+    strategies: Sequence[str] = STRATEGIES,
+    base_upper_bound: int | None = None,
+    guillotine_budget: int = 400,
+    max_block_calls: int = 80,
+) -> KeepoutPacking:
+    """Pack the usable box (x0, y0, x1, y1) around keep-outs [(geometry, clearance_mm)].
+
+    `pack_block(x0, y0, x1, y1) -> (x, y, rotation_deg)` packs one rectangle (see module doc);
+    `shape` is the cell outline it places (for the exact keep-out test of the holes baseline
+    and the area bound). `base_upper_bound`, a bound for the usable box without keep-outs, is
+    also a valid bound here and is used when smaller. The guillotine search is skipped (the
+    other strategies remain) when it needs more than `guillotine_budget` regions or
+    `max_block_calls` distinct block sizes.
+    """
+    try:
+        ux0, uy0, ux1, uy1 = (float(v) for v in usable)
+    except (TypeError, ValueError) as exc:
+        raise LayoutgenError("keep-outs: usable must be a box (x0, y0, x1, y1) in mm") from exc
+    if not (ux1 > ux0 and uy1 > uy0):
+        raise LayoutgenError(f"keep-outs: usable box {usable!r} is empty (need x1 > x0, y1 > y0)")
+    kerf = float(kerf)
+    if not (math.isfinite(kerf) and kerf >= 0):
+        raise LayoutgenError(f"keep-outs: kerf must be a number >= 0 mm, got {kerf!r}")
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown or not strategies:
+        raise LayoutgenError(
+            f"keep-outs: unknown strategies {unknown!r} (allowed: {', '.join(STRATEGIES)})")
+    U: Box = (ux0, uy0, ux1, uy1)
+    keepouts = list(keepouts)
+    obs = _obstacles(U, keepouts)
+    packer = _Packer(pack_block)
+    results: list[tuple[str, Placements, list[Box]]] = []
+    holes_memo: dict[Box, Placements] = {}
+
+    def holes(b: Box) -> Placements:
+        """Pack the box whole, then drop the cells that violate a keep-out (exact test)."""
+        if b not in holes_memo:
+            x, y, r = packer.placements(b)
+            bad = keepout_mask(shape, x, y, r, keepouts) if keepouts else np.zeros(len(x), bool)
+            holes_memo[b] = (x[~bad], y[~bad], r[~bad])
+        return holes_memo[b]
+
+    def join(parts: list[Placements]) -> Placements:
+        if not parts:
+            z = np.zeros(0)
+            return z, z, z
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+
+    for strat in strategies:
+        if strat == "holes":
+            results.append((strat, holes(U), [U]))
+            continue
+        if strat == "guillotine":
+            leaves = _guillotine(U, obs, kerf, packer, holes, guillotine_budget,
+                                 max_block_calls)
+            if leaves is None:
+                continue
+            parts = [holes(b) if kind == "holes" else packer.placements(b) for b, kind in leaves]
+            results.append((strat, join(parts), sorted(b for b, _ in leaves)))
+            continue
+        if strat == "bands-h":
+            blocks = _bands(U, obs)
+        else:
+            blocks = [_transpose(b) for b in _bands(_transpose(U), [_transpose(o) for o in obs])]
+        blocks = shrink_blocks(sorted(blocks), kerf)
+        results.append((strat, join([packer.placements(b) for b in blocks]), blocks))
+    counts = {s: len(p[0]) for s, p, _ in results}
+    strat, (x, y, r), blocks = max(results, key=lambda t: len(t[1][0]))
+    order = np.lexsort((np.round(x, 9), np.round(y, 9)))
+    bound = free_area_bound(U, keepouts, shape, kerf)
+    method = "kerf-halo area bound on the free area (usable minus keep-outs and clearances)"
+    if base_upper_bound is not None and base_upper_bound < bound:
+        bound, method = int(base_upper_bound), "bound of the usable area without keep-outs"
+    return KeepoutPacking(x[order], y[order], r[order], strat, tuple(blocks), bound, method,
+                          counts)
+
+
+# --- block packers for the three cell families ------------------------------------------------
+
+def circle_block_packer(d: float, kerf: float) -> BlockPacker:
+    """Block packer for circles of diameter d (best of the circle strategies per block)."""
+    from layoutgen.tiling.circles import pack_circles
+
+    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
+        if x1 - x0 < d - 1e-12 or y1 - y0 < d - 1e-12:
+            z = np.zeros(0)
+            return z, z, z
+        x, y, *_ = pack_circles(x1 - x0, y1 - y0, d, kerf=kerf)
+        return x + x0, y + y0, np.zeros(len(x))
+
+    return pack
+
+
+def polygon_block_packer(shape: CellShape, kerf: float,
+                         rotations: Sequence[float] = (0, 90, 180, 270)) -> BlockPacker:
+    """Block packer for polygon (or any) cells via `pack_polygons`."""
+    from layoutgen.tiling.polygons import pack_polygons
+
+    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
+        if x1 - x0 <= 0 or y1 - y0 <= 0:
+            z = np.zeros(0)
+            return z, z, z
+        x, y, r, *_ = pack_polygons(shape, x1 - x0, y1 - y0, kerf=kerf, rotations=rotations)
+        return x + x0, y + y0, r
+
+    return pack
+
+
+def rect_block_packer(length: float, width: float, kerf: float, *, cut: str = "free",
+                      rotation: str = "any", **kwargs: float) -> BlockPacker:
+    """Block packer for length x width rectangles via `rect_packing.pack_rectangles`.
+
+    Kerf reduction: a B_w x B_h block holds the cells exactly when (B_w + k) x (B_h + k) holds
+    (l + k) x (w + k) items without kerf. Rotation 0 puts `length` along x, 90 along y.
+    """
+    from layoutgen.tiling.rect_packing import pack_rectangles
+
+    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
+        bw, bh = x1 - x0, y1 - y0
+        if bw < min(length, width) - 1e-12 or bh < min(length, width) - 1e-12:
+            z = np.zeros(0)
+            return z, z, z
+        res = pack_rectangles(bw + kerf, bh + kerf, length + kerf, width + kerf, cut=cut,
+                              rotation=rotation, **kwargs)
+        rects = np.asarray(res.rects, float).reshape(-1, 4)
+        cx = x0 + rects[:, 0] + (rects[:, 2] - kerf) / 2
+        cy = y0 + rects[:, 1] + (rects[:, 3] - kerf) / 2
+        along_x = np.abs(rects[:, 2] - (length + kerf)) <= 1e-9 * max(1.0, length)
+        rot = np.where(along_x, 0.0, 90.0)
+        if length == width:
+            rot = np.zeros(len(cx))
+        return cx, cy, rot
+
+    return pack

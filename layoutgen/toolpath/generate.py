@@ -1,0 +1,401 @@
+"""Laser operations from the sheet layout: fiducial marks, isolation scribes, singulation.
+
+`build_toolpath(layout)` reads the very geometry the GDS is written from (the layout's master
+cell patterns, placements and FIDUCIAL features) and the deck's `laser` section, and returns the
+`Toolpath` every exporter writes. Process order: fiducials (if enabled), isolation scribes (inner
+features) before singulation cuts (outer contours), singulation last.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from layoutgen.deck import Deck
+from layoutgen.errors import LayoutgenError
+from layoutgen.toolpath import contours as ct
+from layoutgen.toolpath import fields as fl
+from layoutgen.toolpath import order as od
+from layoutgen.toolpath.lines import guillotine_cuts
+from layoutgen.toolpath.model import OPERATIONS, Operation, Paths, ScanFields, Toolpath
+
+_STREET_TOL_MM = 1e-3  # a street up to kerf + 1 um is cut once, in its middle
+
+
+def fiducial_centres(deck: Deck) -> np.ndarray:
+    """Corner fiducial centres (4, 2): `layout.fiducial_margin_mm` in from each sheet corner.
+
+    The layout decides which fiducials are drawn (it may drop some); this is the rule alone."""
+    m = deck.layout.fiducial_margin_mm
+    w, h = deck.sheet.width_mm, deck.sheet.length_mm
+    return np.array([(m, m), (w - m, m), (m, h - m), (w - m, h - m)], float)
+
+
+def _rect_like(layout) -> bool:  # noqa: ANN001
+    rots = np.array([p.rotation_deg for p in layout.patterns], float)
+    q = rots / 90.0
+    return layout.outline.kind == "rect" and bool(np.all(np.abs(q - np.round(q)) < 1e-9))
+
+
+def singulation_lines(layout) -> np.ndarray | None:  # noqa: ANN001
+    """Shared straight cut lines (L, 4) for a guillotine-separable rectangle layout, or None."""
+    deck = layout.deck
+    las = deck.laser
+    b = np.array([p.layers["SINGULATION"].bounds for p in layout.patterns], float)
+    bm = b[layout.master]
+    lo = np.column_stack([layout.x + bm[:, 0], layout.y + bm[:, 1]])
+    hi = np.column_stack([layout.x + bm[:, 2], layout.y + bm[:, 3]])
+    half = las.singulation.spot_um / 2000 if las.kerf_compensation else 0.0
+    if las.lines_run_through:
+        root = [0.0, 0.0, deck.sheet.width_mm, deck.sheet.length_mm]
+    else:
+        s = deck.sheet
+        root = [s.edge_x_mm, s.edge_y_mm, s.width_mm - s.edge_x_mm, s.length_mm - s.edge_y_mm]
+    if len(lo):
+        reach = 2 * half + 1e-3
+        root = [min(root[0], lo[:, 0].min() - reach), min(root[1], lo[:, 1].min() - reach),
+                max(root[2], hi[:, 0].max() + reach), max(root[3], hi[:, 1].max() + reach)]
+    street = deck.tiling.kerf_um / 1000 + _STREET_TOL_MM
+    return guillotine_cuts(lo, hi, tuple(root), street, half)
+
+
+def singulation_mode(layout) -> tuple[str, np.ndarray | None, list[str]]:  # noqa: ANN001
+    """("lines", segments, notes) or ("contours", None, notes) by `laser.singulation_paths`."""
+    deck = layout.deck
+    pref = deck.laser.singulation_paths
+    notes: list[str] = []
+    if pref == "contours" or layout.count == 0:
+        return "contours", None, notes
+    rect = _rect_like(layout)
+    if pref == "lines":
+        if not rect:
+            raise LayoutgenError(
+                "laser.singulation_paths = lines: straight cut lines need rectangular cells at "
+                f"0/90 degrees (got {layout.outline.kind} cells); use contours or auto")
+        seg = singulation_lines(layout)
+        if seg is None:
+            raise LayoutgenError(
+                "laser.singulation_paths = lines: the layout is not guillotine-cuttable (no "
+                "straight cut separates some cells); use tiling.cut = guillotine, or contours")
+        if deck.tiling.keepouts:
+            notes.append("singulation lines run through the keep-outs")
+        return "lines", seg, notes
+    if not rect or deck.tiling.keepouts:
+        return "contours", None, notes
+    seg = singulation_lines(layout)
+    if seg is None:
+        notes.append("layout is not guillotine-cuttable: singulation by contours")
+        return "contours", None, notes
+    return "lines", seg, notes
+
+
+def _check_kerf(deck: Deck) -> None:
+    spot = deck.laser.singulation.spot_um
+    kerf = deck.tiling.kerf_um
+    if deck.laser.singulation.enabled and spot > kerf + 1e-6:
+        raise LayoutgenError(
+            f"laser.singulation.spot_um = {spot:g} is wider than tiling.kerf_um = {kerf:g}: the "
+            "cut would eat into the neighbouring cells (need spot_um <= kerf_um)")
+
+
+def _isolation_templates(layout) -> ct.Templates:  # noqa: ANN001
+    las = layout.deck.laser
+    spot = las.isolation.spot_um / 1000
+    variants = []
+    for p in layout.patterns:
+        rings = ct.scribe_passes(p.layers["ISOLATION"], spot, las.scribe_overlap)
+        for c in range(ct.N_DIRECTIONS):
+            variants.append([(ct.start_at(r, ct.DIRECTIONS[c]), True) for r in rings])
+    return ct.Templates.build(variants, ct.N_DIRECTIONS)
+
+
+def _singulation_templates(layout) -> ct.Templates:  # noqa: ANN001
+    las = layout.deck.laser
+    spot = las.singulation.spot_um / 1000
+    lead = las.lead_in_um / 1000
+    gap = las.microtab_width_um / 1000 + spot
+    variants = []
+    for p in layout.patterns:
+        poly = p.layers["SINGULATION"]
+        if las.kerf_compensation:
+            poly = ct._offset(poly, spot / 2)
+        ring = ct._loops(poly)[0]
+        for c in range(ct.N_DIRECTIONS):
+            loop = ct.start_at(ring, ct.DIRECTIONS[c])
+            variants.append(ct.singulation_paths(loop, lead, las.microtabs, gap))
+    return ct.Templates.build(variants, ct.N_DIRECTIONS)
+
+
+def _fiducial_paths(layout) -> tuple[Paths, np.ndarray]:  # noqa: ANN001
+    las = layout.deck.laser
+    spot = las.fiducial.spot_um / 1000
+    polys, closed, unit = [], [], []
+    centres = []
+    for k, g in enumerate(layout.features.get("FIDUCIAL", ())):
+        c = np.array(g.centroid.coords[0])
+        centres.append(c)
+        for r in ct.fill_passes(g, spot, las.scribe_overlap):
+            polys.append(ct.start_at(r, ct.DIRECTIONS[ct.SOUTH_WEST]))
+            closed.append(True)
+            unit.append(k)
+    return Paths.from_list(polys, closed, unit), np.array(centres, float).reshape(-1, 2)
+
+
+def _grid(layout, lo: np.ndarray, hi: np.ndarray, centre: np.ndarray,  # noqa: ANN001
+          lines: np.ndarray | None) -> tuple[fl.FieldGrid, str, list[str]]:
+    """The layout's scan fields if every field's marks fit the galvo field, else our own."""
+    deck = layout.deck
+    size = deck.laser.field_mm
+    stitch = deck.laser.stitch_overlap_um / 1000
+    notes: list[str] = []
+    grid = fl.grid_from_rects(layout.fields)
+    if grid is not None and _fits(grid, lo, hi, centre, lines, size, stitch):
+        return grid, "layout", notes
+    sheet = (0.0, 0.0, deck.sheet.width_mm, deck.sheet.length_mm)
+    grid = fl.plan_fields(lo, hi, centre, sheet, size, stitch)
+    if not _fits(grid, lo, hi, centre, lines, size, stitch):
+        raise LayoutgenError(
+            f"laser.field_mm = {size:g}: the marks of one scan field do not fit in the galvo "
+            "field (cells, lead-ins or stitch overlap too large for the field)")
+    notes.append("scan fields re-planned for the laser marks (lead-ins, kerf offset or stitch "
+                 "overlap reach past the layout's FIELD boundaries)")
+    return grid, "toolpath", notes
+
+
+def _fits(grid: fl.FieldGrid, lo: np.ndarray, hi: np.ndarray, centre: np.ndarray,
+          lines: np.ndarray | None, size: float, stitch: float) -> bool:
+    f = grid.field_of(centre[:, 0], centre[:, 1]) if len(centre) else np.zeros(0, np.int64)
+    los, his, fs = [lo], [hi], [f]
+    if lines is not None and len(lines):
+        pcs, pf, _ = fl.split_lines(grid, lines, stitch)
+        los.append(np.minimum(pcs[:, :2], pcs[:, 2:]))
+        his.append(np.maximum(pcs[:, :2], pcs[:, 2:]))
+        fs.append(pf)
+    w = fl.windows(np.concatenate(los), np.concatenate(his), np.concatenate(fs), grid.count)
+    ext = np.nan_to_num(np.maximum(w[:, 2] - w[:, 0], w[:, 3] - w[:, 1]), nan=0.0)
+    return bool(np.all(ext <= size + 1e-9))
+
+
+def _field_cells(field: np.ndarray) -> dict[int, np.ndarray]:
+    """Cell indices of each scan field (in cell order)."""
+    by_field = np.argsort(field, kind="stable")
+    cut = np.flatnonzero(np.diff(field[by_field])) + 1
+    return {int(field[g[0]]): g for g in np.split(by_field, cut) if len(g)}
+
+
+def _naive_order(field: np.ndarray, visit: np.ndarray) -> np.ndarray:
+    """Cells in their given (tiling) order, grouped by field in visiting order."""
+    rank = np.empty(int(field.max(initial=-1)) + 1 if len(field) else 0, np.int64)
+    rank[visit[visit < len(rank)]] = np.arange(int(np.sum(visit < len(rank))))
+    return np.lexsort((np.arange(len(field)), rank[field])) if len(field) else field
+
+
+def _contour_op(name: str, params, tpl: ct.Templates, master: np.ndarray,  # noqa: ANN001
+                centre: np.ndarray, field: np.ndarray, rows: np.ndarray, visit: np.ndarray,
+                naive: np.ndarray, entry: np.ndarray) -> Operation:
+    """Cells field by field (in `visit` order), each field's cells ordered, with their start
+    points, from where the previous field ended (order.order_cells); the naive arrangement
+    (tiling order, every cell started at its lower-left) is the "before"."""
+    n_dir = tpl.n_dir
+    v_first, v_exit, v_inner = tpl.variant_ends(params.passes)
+    by_field = _field_cells(field)
+    parts, starts = [], []
+    pos = np.asarray(entry, float)
+    for f in visit.tolist():
+        idx = by_field.get(f)
+        if idx is None:
+            continue
+        var = master[idx][:, None] * n_dir + np.arange(n_dir)
+        c = centre[idx][:, None, :]
+        o, s = od.order_cells(v_first[var] + c, v_exit[var] + c, v_inner[var], centre[idx],
+                              rows[idx], pos)
+        parts.append(idx[o])
+        starts.append(s)
+        last = idx[o[-1]]
+        pos = v_exit[master[last] * n_dir + s[-1]] + centre[last]
+    order = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    var_after = master[order] * n_dir + (np.concatenate(starts) if starts else order)
+    var_before = master[naive] * n_dir + ct.SOUTH_WEST
+
+    def jumps(o: np.ndarray, var: np.ndarray) -> float:
+        first, last, closed = tpl.endpoints(var, centre[o])
+        exits = np.where(closed[:, None], last, last if params.passes % 2 else first)
+        return od.jump_length(first, exits, entry)
+
+    after, before = jumps(order, var_after), jumps(naive, var_before)
+    notes: tuple[str, ...] = ()
+    if after >= before:
+        order, var_after, after = naive, var_before, before
+        notes = ("optimised order not shorter: generation order kept",)
+    paths = tpl.instance(var_after, centre[order], order, field[order])
+    return Operation(name, params, "contours", paths, before, after, notes)
+
+
+def _exit(paths: Paths, passes: int, default: np.ndarray) -> np.ndarray:
+    return paths.exit_points(passes)[-1] if paths.count else default
+
+
+def _lines_op(params, seg: np.ndarray, grid: fl.FieldGrid, stitch: float,  # noqa: ANN001
+              visit: np.ndarray, entry: np.ndarray) -> Operation:
+    pieces, pf, src = fl.split_lines(grid, seg, stitch)
+    a, b = pieces[:, :2], pieces[:, 2:]
+    rank = np.empty(grid.count, np.int64)
+    rank[visit] = np.arange(len(visit))
+    naive = np.lexsort((np.arange(len(pf)), rank[pf]))
+    before = od.jump_length(a[naive], (b if params.passes % 2 else a)[naive], entry)
+    order_parts, rev_parts = [], []
+    pos = np.asarray(entry, float)
+    for f in visit:
+        idx = np.flatnonzero(pf == f)
+        if not len(idx):
+            continue
+        o, r = od.serpentine_lines(a[idx], b[idx], params.passes, pos)
+        order_parts.append(idx[o])
+        rev_parts.append(r)
+        last = idx[o[-1]]
+        end = (a if r[-1] else b)[last] if params.passes % 2 else (b if r[-1] else a)[last]
+        pos = end
+    order = np.concatenate(order_parts) if order_parts else np.zeros(0, np.int64)
+    rev = np.concatenate(rev_parts) if rev_parts else np.zeros(0, bool)
+    start = np.where(rev[:, None], b[order], a[order])
+    end = np.where(rev[:, None], a[order], b[order])
+    after = od.jump_length(start, end if params.passes % 2 else start, entry)
+    notes: tuple[str, ...] = ()
+    if after >= before:
+        order, rev, after = naive, np.zeros(len(naive), bool), before
+        notes = ("optimised order not shorter: generation order kept",)
+    s = np.where(rev[:, None], b[order], a[order])
+    e = np.where(rev[:, None], a[order], b[order])
+    xy = np.column_stack([s, e]).reshape(-1, 2)
+    paths = Paths(xy, np.arange(0, 2 * len(order) + 1, 2, dtype=np.int64),
+                  np.zeros(len(order), bool), src[order].astype(np.int64), pf[order])
+    return Operation("singulation", params, "lines", paths, before, after, notes)
+
+
+def _fiducial_op(params, paths: Paths, centres: np.ndarray, fid_field: np.ndarray,  # noqa: ANN001
+                 visit: np.ndarray, entry: np.ndarray) -> Operation:
+    unit_order = []
+    pos = np.asarray(entry, float)
+    for f in visit:
+        idx = np.flatnonzero(fid_field == f)
+        if not len(idx):
+            continue
+        o = idx[od.greedy(centres[idx], pos)]
+        unit_order.extend(o.tolist())
+        pos = centres[o[-1]]
+    path_field = fid_field[paths.unit] if paths.count else np.zeros(0, np.int64)
+    paths = Paths(paths.xy, paths.starts, paths.closed, paths.unit, path_field)
+    rank = np.empty(len(centres), np.int64)
+    rank[np.array(unit_order, np.int64)] = np.arange(len(unit_order))
+    naive = np.lexsort((np.arange(paths.count), paths.unit)) if paths.count else np.zeros(0, int)
+    opt = np.lexsort((np.arange(paths.count), rank[paths.unit])) if paths.count else naive
+    ex = paths.exit_points(params.passes)
+    before = od.jump_length(paths.first[naive], ex[naive], entry)
+    after = od.jump_length(paths.first[opt], ex[opt], entry)
+    if after >= before:
+        opt, after = naive, before
+    return Operation("fiducial", params, "hatch", paths.take(opt), before, after)
+
+
+def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
+    """The laser job of a `SheetLayout` (layoutgen.layout.build_layout)."""
+    deck = layout.deck
+    las = deck.laser
+    _check_kerf(deck)
+    enabled = [n for n in OPERATIONS if getattr(las, n).enabled]
+    centre = np.column_stack([layout.x, layout.y]).astype(float)
+    master = np.asarray(layout.master, np.int64)
+    notes: list[str] = []
+    stitch = las.stitch_overlap_um / 1000
+
+    iso_tpl = _isolation_templates(layout) if "isolation" in enabled else None
+    mode, seg, mode_notes = ("contours", None, [])
+    if "singulation" in enabled:
+        mode, seg, mode_notes = singulation_mode(layout)
+    notes += mode_notes
+    sing_tpl = _singulation_templates(layout) if "singulation" in enabled and \
+        mode == "contours" else None
+    fid_paths, fid_centres = (_fiducial_paths(layout) if "fiducial" in enabled
+                              else (Paths.empty(), np.zeros((0, 2))))
+
+    # contour groups: per cell the extent of all its contour marks, plus each fiducial
+    ext = np.zeros((len(layout.patterns), 4))
+    ext[:] = [np.inf, np.inf, -np.inf, -np.inf]
+    for tpl in (iso_tpl, sing_tpl):
+        if tpl is None:
+            continue
+        for m in range(len(layout.patterns)):
+            e = tpl.extent(m)
+            ext[m] = [min(ext[m, 0], e[0]), min(ext[m, 1], e[1]), max(ext[m, 2], e[2]),
+                      max(ext[m, 3], e[3])]
+    ext = np.where(np.isfinite(ext), ext, 0.0)
+    lo = [centre + ext[master][:, :2]] if len(centre) else [np.zeros((0, 2))]
+    hi = [centre + ext[master][:, 2:]] if len(centre) else [np.zeros((0, 2))]
+    cen = [centre]
+    if fid_paths.count:
+        for k in range(len(fid_centres)):
+            pts = fid_paths.xy[np.repeat(fid_paths.unit, fid_paths.counts) == k]
+            lo.append(pts.min(axis=0, keepdims=True))
+            hi.append(pts.max(axis=0, keepdims=True))
+        cen.append(fid_centres)
+    grid, source, grid_notes = _grid(layout, np.concatenate(lo), np.concatenate(hi),
+                                     np.concatenate(cen), seg)
+    notes += grid_notes
+    cell_field = grid.field_of(centre[:, 0], centre[:, 1]) if len(centre) else \
+        np.zeros(0, np.int64)
+    visit = grid.visit_order()
+
+    ops: list[Operation] = []
+    pos = np.zeros(2)
+    rows = np.asarray(layout.row, np.int64)
+    naive = _naive_order(cell_field, visit)
+    for k, name in enumerate(enabled):
+        params = getattr(las, name)
+        vis = visit if k % 2 == 0 else visit[::-1]
+        if name == "fiducial":
+            ff = grid.field_of(fid_centres[:, 0], fid_centres[:, 1]) if len(fid_centres) else \
+                np.zeros(0, np.int64)
+            op = _fiducial_op(params, fid_paths, fid_centres, ff, vis, pos)
+        elif name == "singulation" and mode == "lines":
+            op = _lines_op(params, seg, grid, stitch, vis, pos)
+        else:
+            tpl = iso_tpl if name == "isolation" else sing_tpl
+            nv = naive if k % 2 == 0 else _naive_order(cell_field, vis)
+            op = _contour_op(name, params, tpl, master, centre, cell_field, rows, vis, nv, pos)
+        ops.append(op)
+        pos = _exit(op.paths, params.passes, pos)
+
+    all_lo, all_hi, all_f = [], [], []
+    for op in ops:
+        if op.paths.count:
+            s = op.paths.starts[:-1]
+            all_lo.append(np.minimum.reduceat(op.paths.xy, s, axis=0))
+            all_hi.append(np.maximum.reduceat(op.paths.xy, s, axis=0))
+            all_f.append(op.paths.field)
+    if all_lo:
+        win = fl.windows(np.concatenate(all_lo), np.concatenate(all_hi), np.concatenate(all_f),
+                         grid.count)
+    else:
+        win = np.full((grid.count, 4), np.nan)
+    rects = grid.rects()
+    used = np.isfinite(win[:, 0])
+    win = np.where(used[:, None], win, rects)
+    centers = np.column_stack([(win[:, 0] + win[:, 2]) / 2, (win[:, 1] + win[:, 3]) / 2])
+    fields = ScanFields(las.field_mm, win, centers, source)
+    info = {"singulation_paths": mode if "singulation" in enabled else None,
+            "cells": int(layout.count), "field_source": source, "notes": tuple(notes)}
+    return Toolpath(tuple(ops), fields, (deck.sheet.width_mm, deck.sheet.length_mm),
+                    las.field_move_s, (0.0, 0.0), info)
+
+
+def toolpath_for(tiling, outline, deck: Deck) -> Toolpath:  # noqa: ANN001
+    """Convenience: layout the tiling, then build its toolpath."""
+    from layoutgen.layout import build_layout
+
+    return build_toolpath(build_layout(tiling, outline, deck))
+
+
+def covered_area(paths: Paths, spot_mm: float) -> shapely.Geometry:
+    """The area the spot sweeps along the paths (small jobs and tests)."""
+    lines = [shapely.LineString(p) for p in paths.as_list() if len(p) >= 2]
+    return shapely.union_all([ln.buffer(spot_mm / 2, quad_segs=16) for ln in lines])

@@ -1,0 +1,232 @@
+"""The one internal toolpath model every exporter reads.
+
+A `Toolpath` is a tuple of `Operation`s in process order (fiducial marks, isolation scribes,
+singulation cuts). Each operation holds its laser parameter set and its paths as one ragged
+array (`Paths`): every vertex of every path in one (N, 2) float array, path k being
+`xy[starts[k]:starts[k + 1]]`, in marking order. A closed path repeats its first vertex at the
+end, so every path is marked vertex to vertex as stored.
+
+Passes: a closed path is marked `passes` times round the loop; an open path is marked back and
+forth (pass 2 runs in reverse), so the laser never jumps between the passes of one path. The
+laser is switched on once per path ("stroke") and off at its end.
+
+Coordinates are sheet millimetres (origin at the sheet's lower-left corner). Nothing here is a
+Python object per cell or per path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from layoutgen.deck import LaserOp
+
+OPERATIONS = ("fiducial", "isolation", "singulation")
+
+
+@dataclass(frozen=True, eq=False)
+class Paths:
+    """Polylines as ragged arrays.
+
+    xy: (N, 2) float64 vertices; starts: (P + 1,) int64 offsets (starts[0] = 0, starts[-1] = N);
+    closed: (P,) bool (closed paths repeat their first vertex last); unit: (P,) int64, the cell
+    (or line, or fiducial) each path belongs to; field: (P,) int64 scan field of each path.
+    """
+
+    xy: np.ndarray
+    starts: np.ndarray
+    closed: np.ndarray
+    unit: np.ndarray
+    field: np.ndarray
+
+    def __post_init__(self) -> None:
+        p = len(self.starts) - 1
+        if p < 0 or self.starts[0] != 0 or self.starts[-1] != len(self.xy):
+            raise ValueError("Paths: starts must run from 0 to len(xy)")
+        if not (len(self.closed) == len(self.unit) == len(self.field) == p):
+            raise ValueError("Paths: closed, unit and field need one entry per path")
+
+    @staticmethod
+    def empty() -> Paths:
+        z = np.zeros(0, np.int64)
+        return Paths(np.zeros((0, 2)), np.zeros(1, np.int64), np.zeros(0, bool), z, z.copy())
+
+    @staticmethod
+    def from_list(polylines: list[np.ndarray], closed: list[bool] | np.ndarray,
+                  unit: np.ndarray | list[int] | None = None,
+                  field: np.ndarray | list[int] | None = None) -> Paths:
+        """Paths from a list of (k, 2) arrays (small inputs and tests)."""
+        if not polylines:
+            return Paths.empty()
+        counts = np.array([len(p) for p in polylines], np.int64)
+        xy = np.concatenate([np.asarray(p, float).reshape(-1, 2) for p in polylines])
+        n = len(polylines)
+        return Paths(xy, np.r_[0, np.cumsum(counts)].astype(np.int64),
+                     np.asarray(closed, bool).reshape(n),
+                     np.arange(n, dtype=np.int64) if unit is None else np.asarray(unit, np.int64),
+                     np.zeros(n, np.int64) if field is None else np.asarray(field, np.int64))
+
+    @property
+    def count(self) -> int:
+        return len(self.starts) - 1
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Vertices per path."""
+        return np.diff(self.starts)
+
+    def path(self, k: int) -> np.ndarray:
+        return self.xy[self.starts[k]:self.starts[k + 1]]
+
+    def as_list(self) -> list[np.ndarray]:
+        return [self.path(k) for k in range(self.count)]
+
+    @property
+    def first(self) -> np.ndarray:
+        """(P, 2) first vertex of each path."""
+        return self.xy[self.starts[:-1]] if self.count else np.zeros((0, 2))
+
+    @property
+    def last(self) -> np.ndarray:
+        """(P, 2) last vertex of each path."""
+        return self.xy[self.starts[1:] - 1] if self.count else np.zeros((0, 2))
+
+    def exit_points(self, passes: int) -> np.ndarray:
+        """Where the laser stands after marking each path `passes` times."""
+        if passes % 2 == 1:
+            return self.last
+        return np.where(self.closed[:, None], self.last, self.first)
+
+    def segment_lengths(self) -> np.ndarray:
+        """(N - 1,) length of every vertex-to-vertex step, 0 across path boundaries."""
+        if len(self.xy) < 2:
+            return np.zeros(0)
+        d = np.hypot(*np.diff(self.xy, axis=0).T)
+        d[self.starts[1:-1] - 1] = 0.0
+        return d
+
+    def lengths(self) -> np.ndarray:
+        """(P,) length of each path (one pass)."""
+        if not self.count:
+            return np.zeros(0)
+        seg = np.r_[0.0, np.cumsum(self.segment_lengths())]
+        return seg[self.starts[1:] - 1] - seg[self.starts[:-1]]
+
+    @property
+    def segments(self) -> int:
+        """Vertex-to-vertex steps (one pass)."""
+        return int(len(self.xy) - self.count)
+
+    def take(self, order: np.ndarray, reverse: np.ndarray | None = None) -> Paths:
+        """The paths in a new order, each optionally reversed (vectorised)."""
+        order = np.asarray(order, np.int64)
+        cnt = self.counts[order]
+        new_starts = np.r_[0, np.cumsum(cnt)].astype(np.int64)
+        total = int(new_starts[-1])
+        owner = np.repeat(np.arange(len(order)), cnt)
+        local = np.arange(total, dtype=np.int64) - new_starts[:-1][owner]
+        if reverse is not None:
+            rev = np.asarray(reverse, bool)[owner]
+            local = np.where(rev, cnt[owner] - 1 - local, local)
+        src = self.starts[order][owner] + local
+        return Paths(self.xy[src], new_starts, self.closed[order], self.unit[order],
+                     self.field[order])
+
+    def translated(self, dx: float, dy: float) -> Paths:
+        return replace(self, xy=self.xy + (dx, dy))
+
+    @staticmethod
+    def concat(parts: list[Paths]) -> Paths:
+        parts = [p for p in parts if p.count]
+        if not parts:
+            return Paths.empty()
+        offs = np.cumsum([0] + [len(p.xy) for p in parts[:-1]])
+        starts = np.concatenate([[0]] + [p.starts[1:] + o for p, o in zip(parts, offs,
+                                                                             strict=True)])
+        return Paths(np.concatenate([p.xy for p in parts]), starts.astype(np.int64),
+                     np.concatenate([p.closed for p in parts]),
+                     np.concatenate([p.unit for p in parts]),
+                     np.concatenate([p.field for p in parts]))
+
+
+def expand_passes(paths: Paths, passes: int) -> Paths:
+    """The vertices the laser actually follows: each path marked `passes` times in place.
+
+    Closed paths go round again; open paths go back and forth. Vectorised over all paths.
+    """
+    if passes <= 1 or not paths.count:
+        return paths
+    seg = paths.counts - 1  # steps per pass
+    n_out = seg * passes + 1
+    new_starts = np.r_[0, np.cumsum(n_out)].astype(np.int64)
+    owner = np.repeat(np.arange(paths.count), n_out)
+    t = np.arange(int(new_starts[-1]), dtype=np.int64) - new_starts[:-1][owner]
+    k = np.maximum(seg[owner], 1)
+    phase, r = np.divmod(t, k)
+    closed = paths.closed[owner]
+    idx = np.where(closed, r, np.where(phase % 2 == 0, r, k - r))
+    idx = np.where(seg[owner] == 0, 0, idx)
+    return Paths(paths.xy[paths.starts[:-1][owner] + idx], new_starts, paths.closed,
+                 paths.unit, paths.field)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One laser operation: parameters, paths in marking order, ordering statistics.
+
+    kind: "hatch" (filled marks), "contours" (closed outlines) or "lines" (straight cuts).
+    jump_before_mm / jump_after_mm: jump travel of the generated order vs the optimised one
+    (the optimised order is kept only if it is shorter).
+    """
+
+    name: str
+    params: LaserOp
+    kind: str
+    paths: Paths
+    jump_before_mm: float = 0.0
+    jump_after_mm: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScanFields:
+    """Scan fields: windows (F, 4) x0, y0, x1, y1 of the area each field covers (its marks lie
+    inside), and `centers` (F, 2) where the galvo field of size `size_mm` is centred."""
+
+    size_mm: float
+    windows: np.ndarray
+    centers: np.ndarray
+    source: str = "toolpath"
+
+    @property
+    def count(self) -> int:
+        return len(self.windows)
+
+
+@dataclass(frozen=True)
+class Toolpath:
+    """A laser job: operations in process order, scan fields and job settings."""
+
+    operations: tuple[Operation, ...]
+    fields: ScanFields
+    sheet_mm: tuple[float, float]
+    field_move_s: float
+    start_xy: tuple[float, float] = (0.0, 0.0)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def operation(self, name: str) -> Operation:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(op.name for op in self.operations)
+
+
+def laser_params(op: LaserOp) -> dict[str, Any]:
+    """The operation's parameter set as a plain dict (deck key names)."""
+    return op.model_dump(mode="json")

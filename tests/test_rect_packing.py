@@ -1,0 +1,311 @@
+"""Tests for the identical-rectangle packing engine (pallet loading problem)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from layoutgen.errors import LayoutgenError
+from layoutgen.tiling.rect_bounds import bound_arrays, upper_bound
+from layoutgen.tiling.rect_packing import pack_rectangles, to_integers
+
+EPS = 1e-7
+
+
+def _data_dir() -> Path | None:
+    here = Path(__file__).resolve()
+    for cand in (
+        os.environ.get("LAYOUTGEN_PLP_DATA"),
+        here.parents[2] / "shared" / "benchmarks" / "plp",
+        here.parents[1] / "shared" / "benchmarks" / "plp",
+        Path("/work/shared/benchmarks/plp"),
+    ):
+        if cand and (Path(cand) / "CoverIA.tsv").exists():
+            return Path(cand)
+    return None
+
+
+DATA = _data_dir()
+needs_data = pytest.mark.skipif(DATA is None, reason="PLP benchmark data not found")
+
+
+def _load(name: str) -> list[tuple[int, int, int, int, int]]:
+    assert DATA is not None
+    with open(DATA / f"{name}.tsv", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [(int(r["L"]), int(r["W"]), int(r["l"]), int(r["w"]), int(r["solution"]))
+            for r in rows]
+
+
+def overlaps(rects: np.ndarray) -> bool:
+    """True if two rectangles share interior points (O(n log n) sweep along x)."""
+    n = rects.shape[0]
+    if n < 2:
+        return False
+    order = np.argsort(rects[:, 0], kind="stable")
+    r = rects[order]
+    ends = r[:, 0] + r[:, 2]
+    for i in range(n):
+        stop = int(np.searchsorted(r[:, 0], ends[i] - EPS, side="left"))
+        if stop <= i + 1:
+            continue
+        o = r[i + 1 : stop]
+        hit = (o[:, 1] < r[i, 1] + r[i, 3] - EPS) & (o[:, 1] + o[:, 3] > r[i, 1] + EPS)
+        if hit.any():
+            return True
+    return False
+
+
+def check_valid(res, L: float, W: float, l: float, w: float, full: bool = True) -> None:  # noqa: E741, N803
+    rects = res.rects
+    assert rects.ndim == 2 and rects.shape[1] == 4
+    assert res.count == rects.shape[0]
+    assert res.count <= res.upper_bound
+    if res.count == 0:
+        return
+    assert (rects[:, 0] >= -EPS).all() and (rects[:, 1] >= -EPS).all()
+    assert (rects[:, 0] + rects[:, 2] <= L + EPS).all()
+    assert (rects[:, 1] + rects[:, 3] <= W + EPS).all()
+    dims = {(float(dx), float(dy)) for dx, dy in rects[:, 2:]}
+    assert dims <= {(float(l), float(w)), (float(w), float(l))}
+    # sorted along the web: by y0 then x0
+    key = np.lexsort((rects[:, 0], rects[:, 1]))
+    assert (key == np.arange(rects.shape[0])).all()
+    if full:
+        assert not overlaps(rects)
+
+
+def is_guillotine(rects: np.ndarray) -> bool:
+    """True if the rectangles can be separated recursively by edge-to-edge straight cuts."""
+    stack = [rects]
+    while stack:
+        r = stack.pop()
+        if r.shape[0] <= 1:
+            continue
+        for axis in (0, 1):
+            lo, hi = r[:, axis], r[:, axis] + r[:, axis + 2]
+            order = np.argsort(lo, kind="stable")
+            reach = np.maximum.accumulate(hi[order])
+            gaps = np.flatnonzero(reach[:-1] <= lo[order][1:] + EPS)
+            if gaps.shape[0]:
+                k = int(gaps[0])
+                stack.append(r[order[: k + 1]])
+                stack.append(r[order[k + 1 :]])
+                break
+        else:
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------- hard cases
+
+HARD = [
+    ((49, 28, 8, 3), 57),  # needs an L-shaped (non-first-order) pattern
+    ((43, 26, 7, 3), 53),  # idem
+    ((42, 39, 9, 4), 45),
+    ((57, 44, 12, 5), 41),
+    ((56, 52, 12, 5), 48),
+]
+
+
+@pytest.mark.parametrize(("dims", "opt"), HARD)
+def test_hard_cases_reach_optimum(dims, opt):
+    res = pack_rectangles(*dims, time_limit_s=10.0)
+    check_valid(res, *dims)
+    assert res.count == opt
+    assert res.upper_bound >= opt
+
+
+def test_non_guillotine_cases_beat_guillotine():
+    for dims, opt in HARD[:2]:
+        g = pack_rectangles(*dims, cut="guillotine")
+        assert g.count < opt
+        assert is_guillotine(g.rects)
+        assert g.strategy in ("grid", "guillotine-dp")
+
+
+# ----------------------------------------------------------------------------- benchmark samples
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["CoverIA", "CoverIB", "CoverIIA", "CoverIIB"])
+def test_cover_sample_reaches_optimum(name):
+    rows = random.Random(2024).sample(_load(name), 50)
+    misses = []
+    for L, W, l, w, opt in rows:  # noqa: E741
+        res = pack_rectangles(L, W, l, w, time_limit_s=0.5)
+        check_valid(res, L, W, l, w)
+        assert res.upper_bound >= opt, "upper bound below the known optimum"
+        if res.count < opt:
+            misses.append((L, W, l, w, opt, res.count))
+    assert not misses
+
+
+@needs_data
+def test_ships_spot_check():
+    rows = {r[:4]: r[4] for r in _load("Ships")}
+    for dims in [(2296, 1230, 136, 94), (2536, 1312, 144, 84), (1470, 1458, 144, 84)]:
+        res = pack_rectangles(*dims)
+        check_valid(res, *dims)
+        assert res.count >= rows[dims]
+
+
+@needs_data
+def test_bounds_valid_on_all_cover_i():
+    """Barnes/area bounds never undercut a known optimum (vectorised over Cover I)."""
+    for name in ("CoverIA", "CoverIB"):
+        for L, W, l, w, opt in _load(name)[::7]:  # noqa: E741
+            ub, _ = upper_bound(*_reduced(L, W, l, w))
+            assert ub >= opt, (L, W, l, w, opt, ub)
+
+
+def _reduced(L: int, W: int, l: int, w: int) -> tuple[int, int, int, int]:  # noqa: E741, N803
+    import math
+
+    from layoutgen.tiling.rect_bounds import floor_map, normal_marks
+
+    g = math.gcd(l, w)
+    L, W, l, w = L // g, W // g, l // g, w // g  # noqa: E741, N806
+    fl = floor_map(normal_marks(max(L, W), l, w))
+    return int(fl[L]), int(fl[W]), l, w
+
+
+# ----------------------------------------------------------------------------- exactness
+
+
+def test_non_integer_dimensions_are_exact():
+    # 10 items of 10.005 fill 100.05 exactly; on a 0.01 grid (item rounded up) only 9 would fit
+    res = pack_rectangles(100.05, 10.0, 10.005, 10.0)
+    assert res.count == 10
+    check_valid(res, 100.05, 10.0, 10.005, 10.0)
+    res = pack_rectangles(290.05, 290.05, 10.05, 8.05)
+    check_valid(res, 290.05, 290.05, 10.05, 8.05, full=False)
+    assert res.count >= 28 * 36  # the best grid
+    assert res.count <= res.upper_bound
+
+
+def test_to_integers_never_rounds_the_wrong_way():
+    ints, unit = to_integers((1 / 3, 1.0, 0.1, 0.2))
+    L, W, l, w = (v * unit for v in ints)  # noqa: E741, N806
+    assert L <= 1 / 3 and W <= 1.0
+    assert float(l) >= 0.1 and float(w) >= 0.2
+    ints, unit = to_integers((290.05, 290.05, 10.05, 8.05))
+    assert unit == pytest.approx(1 / 20) and ints == [5801, 5801, 201, 161]
+
+
+def test_deterministic():
+    a = pack_rectangles(57, 44, 12, 5)
+    b = pack_rectangles(57, 44, 12, 5)
+    assert np.array_equal(a.rects, b.rects)
+    assert (a.count, a.strategy, a.upper_bound, a.bound_method) == (
+        b.count, b.strategy, b.upper_bound, b.bound_method)
+
+
+def test_rotation_restricted_is_the_grid():
+    res = pack_rectangles(100, 50, 12, 7, rotation="0")
+    assert res.count == (100 // 12) * (50 // 7) == res.upper_bound
+    assert res.bound_method == "single orientation (exact)"
+    assert (res.rects[:, 2] == 12).all()
+    res = pack_rectangles(100, 50, 12, 7, rotation="90")
+    assert res.count == (100 // 7) * (50 // 12)
+    assert (res.rects[:, 2] == 7).all()
+
+
+def test_bad_input():
+    with pytest.raises(LayoutgenError):
+        pack_rectangles(10, 10, 0, 1)
+    with pytest.raises(LayoutgenError):
+        pack_rectangles(10, float("nan"), 1, 1)
+    with pytest.raises(LayoutgenError):
+        pack_rectangles(10, 10, 1, 1, cut="best")
+    with pytest.raises(LayoutgenError):
+        pack_rectangles(10, 10, 1, 1, rotation="45")
+
+
+def test_item_larger_than_sheet():
+    res = pack_rectangles(5, 5, 6, 1)
+    assert res.count == 0 and res.rects.shape == (0, 4)
+
+
+def test_bound_arrays_exact_for_single_orientation():
+    # 10 x 3 sheet: a 4-long item cannot stand (3 < 4), so the lying grid is exact
+    area, barnes = bound_arrays(np.array([10]), np.array([3]), 4, 1)
+    assert int(area[0]) == 7 and int(barnes[0]) == 6
+    _, barnes2 = bound_arrays(np.array([10]), np.array([3]), 4, 2)
+    assert int(barnes2[0]) == 2
+
+
+# ----------------------------------------------------------------------------- scale
+
+
+def test_million_cells_fast():
+    t0 = time.perf_counter()
+    res = pack_rectangles(2000.1, 2000.1, 2.0, 2.0)
+    dt = time.perf_counter() - t0
+    assert res.count == 1_000_000 == res.upper_bound
+    assert res.rects.shape == (1_000_000, 4)
+    assert dt < 2.0
+    check_valid(res, 2000.1, 2000.1, 2.0, 2.0, full=False)
+
+
+def test_large_unequal_instance():
+    t0 = time.perf_counter()
+    res = pack_rectangles(2000, 2000, 3.05, 2.05)
+    dt = time.perf_counter() - t0
+    assert dt < 6.0
+    assert res.count >= (2000 // 3.05) * (2000 // 2.05)
+    assert res.count <= res.upper_bound
+    check_valid(res, 2000, 2000, 3.05, 2.05, full=False)
+    # spot-check overlaps in a corner window
+    r = res.rects
+    win = r[(r[:, 0] > 1900) & (r[:, 1] > 1900)]
+    assert not overlaps(win)
+
+
+# ----------------------------------------------------------------------------- properties
+
+small_int = st.integers(min_value=1, max_value=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(L=small_int, W=small_int, l=st.integers(1, 12), w=st.integers(1, 12))
+def test_property_integer(L, W, l, w):  # noqa: E741, N803
+    free = pack_rectangles(L, W, l, w, time_limit_s=0.5)
+    check_valid(free, L, W, l, w)
+    guil = pack_rectangles(L, W, l, w, cut="guillotine")
+    check_valid(guil, L, W, l, w)
+    assert is_guillotine(guil.rects)
+    assert guil.count <= free.count <= free.upper_bound
+    assert free.count >= max((L // l) * (W // w), (L // w) * (W // l))
+    r0 = pack_rectangles(L, W, l, w, rotation="0")
+    r90 = pack_rectangles(L, W, l, w, rotation="90")
+    assert r0.count == (L // l) * (W // w)
+    assert r90.count == (L // w) * (W // l)
+    check_valid(r0, L, W, l, w)
+    check_valid(r90, L, W, l, w)
+
+
+decimal = st.decimals(min_value="0.5", max_value="30", places=2).map(float)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(L=decimal, W=decimal, l=decimal, w=decimal)
+def test_property_non_integer(L, W, l, w):  # noqa: E741, N803
+    free = pack_rectangles(L, W, l, w, time_limit_s=0.5)
+    check_valid(free, L, W, l, w)
+    guil = pack_rectangles(L, W, l, w, cut="guillotine")
+    assert guil.count <= free.count <= free.upper_bound
+    assert is_guillotine(guil.rects)
+    from fractions import Fraction
+
+    fL, fW, fl, fw = (Fraction(str(v)) for v in (L, W, l, w))
+    assert pack_rectangles(L, W, l, w, rotation="0").count == (fL // fl) * (fW // fw)
+    assert pack_rectangles(L, W, l, w, rotation="90").count == (fL // fw) * (fW // fl)
