@@ -32,10 +32,11 @@ class RunResult:
     files: list[str] = field(default_factory=list)
 
 
-def resolve_deck(job: Job) -> Deck:
-    """The job's deck: defaults <- its decks <- its overrides <- its [sheet] values."""
-    return load_deck([job.path(d) for d in job.rules.decks], list(job.rules.set),
-                     job.deck_flags())
+def resolve_deck(job: Job, rules: list[str] | None = None, sets: list[str] | None = None
+                 ) -> Deck:
+    """The job's deck: defaults <- its decks <- --rules <- its overrides <- --set <- [sheet]."""
+    decks = [job.path(d) for d in job.rules.decks] + list(rules or [])
+    return load_deck(decks, list(job.rules.set) + list(sets or []), job.deck_flags())
 
 
 def footprint_of_job(job: Job):  # noqa: ANN201

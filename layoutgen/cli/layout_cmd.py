@@ -14,6 +14,7 @@ from layoutgen.cli.sheet_opts import (
     CutOpt,
     EdgeOpt,
     ForceOpt,
+    JobOpt,
     KeepoutOpt,
     KerfOpt,
     PolygonOpt,
@@ -21,7 +22,7 @@ from layoutgen.cli.sheet_opts import (
     RotationOpt,
     ShapeOpt,
     SheetOpt,
-    resolve_sheet,
+    resolve,
 )
 
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]
@@ -30,34 +31,6 @@ FlatOpt = Annotated[bool, typer.Option("--flat", help="Write every polygon (no r
 OasisOpt = Annotated[bool, typer.Option("--oasis", help="Also write <name>.oas.")]
 NoPreviewOpt = Annotated[bool, typer.Option("--no-preview", help="Skip preview.png/.svg.")]
 CheckOpt = Annotated[bool, typer.Option("--drc", help="Run the DRC on the written file.")]
-JobOpt = Annotated[
-    str | None, typer.Option("--job", help="Take deck, sheet and cell from a job file (TOML) "
-                                           "instead of the sheet/cell options.")]
-SHEET_FLAGS = "--sheet, --cell, --shape, --polygon, --kerf, --edge, --keepout, --rotation, --cut"
-
-
-def _resolve(job_file, rules, sets, flags: dict):  # noqa: ANN001, ANN202
-    """(deck, cell outline, sheet spec) from a job file or from the sheet/cell options."""
-    from layoutgen.errors import LayoutgenError
-    from layoutgen.tiling.engine import sheet_spec_from_deck
-
-    if job_file:
-        from layoutgen.deck import load_deck
-        from layoutgen.job import load_job
-        from layoutgen.run import size_product
-
-        if any(v is not None for k, v in flags.items() if k != "corner_radius"):
-            raise LayoutgenError(f"--job gives the sheet and the cell: leave out {SHEET_FLAGS} "
-                                 "(use --set to override)")
-        job = load_job(job_file)
-        decks = [job.path(d) for d in job.rules.decks] + list(rules or [])
-        deck = load_deck(decks, list(job.rules.set) + list(sets or []), job.deck_flags())
-        outline = size_product(job, deck).cell
-        return deck, outline, sheet_spec_from_deck(deck)
-    sj = resolve_sheet(rules, sets, flags["sheet"], flags["cell"], flags["shape"],
-                       flags["corner_radius"], flags["polygon"], flags["kerf"], flags["edge"],
-                       flags["keepout"], flags["rotation"], flags["cut"])
-    return sj.deck, sj.shape, sj.spec
 
 
 def _check_name(name: str) -> None:
@@ -120,10 +93,9 @@ def register(app: typer.Typer) -> None:
         from layoutgen.tiling.engine import tile
 
         _check_name(name)
-        deck, outline, spec = _resolve(job, rules, sets, {
-            "sheet": sheet, "cell": cell, "shape": shape, "corner_radius": corner_radius,
-            "polygon": polygon, "kerf": kerf, "edge": edge, "keepout": keepout,
-            "rotation": rotation, "cut": cut})
+        sj = resolve(job, rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
+                     keepout, rotation, cut)
+        deck, outline, spec = sj.deck, sj.shape, sj.spec
         tiling = tile(outline, spec, force=force)
         layout = build_layout(tiling, outline, deck)
         with staged_dir(out) as tmp:

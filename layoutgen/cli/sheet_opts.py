@@ -35,6 +35,10 @@ KeepoutOpt = Annotated[
 RotationOpt = Annotated[str | None, typer.Option("--rotation", help="any | 0 | 90.")]
 CutOpt = Annotated[str | None, typer.Option("--cut", help="free | guillotine.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow more than tiling.max_cells.")]
+JobOpt = Annotated[
+    str | None, typer.Option("--job", help="Take deck, sheet and cell from a job file (TOML) "
+                                           "instead of the sheet/cell options.")]
+SHEET_FLAGS = "--sheet, --cell, --shape, --polygon, --kerf, --edge, --keepout, --rotation, --cut"
 
 
 @dataclass(frozen=True)
@@ -131,3 +135,26 @@ def resolve_sheet(rules: list[str] | None, sets: list[str] | None, sheet: str | 
     deck = load_deck(rules or [], sets or [], flags)
     outline = cell_shape_from(cell, shape, corner_radius, polygon)
     return SheetJob(deck, outline, sheet_spec_from_deck(deck))
+
+
+def resolve(job_file: str | None, rules: list[str] | None, sets: list[str] | None,
+            sheet: str | None, cell: str | None, shape: str | None, corner_radius: str,
+            polygon: str | None, kerf: str | None, edge: str | None,
+            keepouts: list[str] | None, rotation: str | None, cut: str | None) -> SheetJob:
+    """From a job file (its product sized to give the cell) or from the sheet/cell options."""
+    from layoutgen.errors import LayoutgenError
+
+    if not job_file:
+        return resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf,
+                             edge, keepouts, rotation, cut)
+    from layoutgen.job import load_job
+    from layoutgen.run import resolve_deck, size_product
+    from layoutgen.tiling.engine import sheet_spec_from_deck
+
+    if any(v is not None for v in (sheet, cell, shape, polygon, kerf, edge, keepouts, rotation,
+                                   cut)):
+        raise LayoutgenError(f"--job gives the sheet and the cell: leave out {SHEET_FLAGS} "
+                             "(use --set to override)")
+    job = load_job(job_file)
+    deck = resolve_deck(job, rules, sets)
+    return SheetJob(deck, size_product(job, deck).cell, sheet_spec_from_deck(deck))

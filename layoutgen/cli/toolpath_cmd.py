@@ -12,6 +12,7 @@ from layoutgen.cli.sheet_opts import (
     CutOpt,
     EdgeOpt,
     ForceOpt,
+    JobOpt,
     KeepoutOpt,
     KerfOpt,
     PolygonOpt,
@@ -19,29 +20,15 @@ from layoutgen.cli.sheet_opts import (
     RotationOpt,
     ShapeOpt,
     SheetOpt,
-    resolve_sheet,
+    resolve,
 )
 
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="Comma-separated: ngc, gcode, dxf, svg, json "
                                              "(or all).")]
-JobOpt = Annotated[
-    str | None, typer.Option("--job", help="Take deck and cell from a job file (TOML) instead "
-                                           "of the sheet/cell options.")]
 StemOpt = Annotated[str, typer.Option("--name", help="File name stem (job.ngc, job.dxf, ...).")]
 PreviewOpt = Annotated[bool, typer.Option("--preview", help="Also draw toolpath.png.")]
-
-
-def _from_job(path: str, rules: list[str] | None, sets: list[str] | None):  # noqa: ANN202
-    from layoutgen.deck import load_deck
-    from layoutgen.job import load_job
-    from layoutgen.run import size_product
-
-    job = load_job(path)
-    decks = [job.path(d) for d in job.rules.decks] + list(rules or [])
-    deck = load_deck(decks, list(job.rules.set) + list(sets or []), job.deck_flags())
-    return deck, size_product(job, deck).cell
 
 
 def register(app: typer.Typer) -> None:
@@ -72,7 +59,7 @@ def register(app: typer.Typer) -> None:
         from layoutgen.errors import LayoutgenError
         from layoutgen.fileio import staged_dir
         from layoutgen.layout import build_layout
-        from layoutgen.tiling.engine import sheet_spec_from_deck, tile
+        from layoutgen.tiling.engine import tile
         from layoutgen.toolpath.generate import build_toolpath
         from layoutgen.toolpath.jobfiles import parse_formats, write_toolpath_files
         from layoutgen.toolpath.metrics import job_metrics
@@ -80,18 +67,9 @@ def register(app: typer.Typer) -> None:
         fmts = parse_formats(formats)
         if not name or any(c in name for c in "/\\") or name.startswith("."):
             raise LayoutgenError(f"--name {name!r}: give a plain file name stem (e.g. job)")
-        if job:
-            if any(v is not None for v in (sheet, cell, shape, polygon, kerf, edge, keepout,
-                                           rotation, cut)):
-                raise LayoutgenError("--job gives the sheet and the cell: leave out --sheet, "
-                                     "--cell, --shape, --polygon, --kerf, --edge, --keepout, "
-                                     "--rotation and --cut (use --set to override)")
-            deck, outline = _from_job(job, rules, sets)
-            spec = sheet_spec_from_deck(deck)
-        else:
-            sj = resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf,
-                               edge, keepout, rotation, cut)
-            deck, outline, spec = sj.deck, sj.shape, sj.spec
+        sj = resolve(job, rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
+                     keepout, rotation, cut)
+        deck, outline, spec = sj.deck, sj.shape, sj.spec
         tiling = tile(outline, spec, force=force)
         layout = build_layout(tiling, outline, deck)
         tp = build_toolpath(layout)
