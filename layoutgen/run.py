@@ -123,25 +123,17 @@ def _sheet_summary(tiling: Tiling) -> dict[str, Any]:
 def _layout_stage(job: Job, deck: Deck, product: sizing.Product, tiling: Tiling, spec,  # noqa: ANN001
                   tmp: Path, files: list[str]) -> tuple[Any, dict[str, Any]]:
     """GDS (+ OASIS) + .lyp + cells.csv + previews; the DRC runs on the written GDS."""
-    from layoutgen.deck import deck_to_toml
     from layoutgen.drc import run_drc
-    from layoutgen.export.gds import write_layout
-    from layoutgen.export.manifest import write_manifest
     from layoutgen.layout import build_layout
-    from layoutgen.preview import write_previews
+    from layoutgen.layout_files import write_layout_files
     from layoutgen.tiling.preview import tiling_preview
 
     name = job.product.name
     layout = build_layout(tiling, product.cell, deck)
-    oasis = "oasis" in job.outputs.formats
-    info = write_layout(layout, tmp / f"{name}.gds", name=name, oasis=oasis)
-    files += [f"{name}.gds", f"{name}.lyp"] + ([f"{name}.oas"] if oasis else [])
-    write_manifest(layout, tmp / "cells.csv")
-    (tmp / f"{name}.rules.toml").write_text(deck_to_toml(deck), encoding="utf-8")
-    files += ["cells.csv", f"{name}.rules.toml"]
-    write_previews(layout, [tmp / "preview.png", tmp / "preview.svg"])
+    info, written = write_layout_files(layout, deck, tmp, name,
+                                       oasis="oasis" in job.outputs.formats)
     tiling_preview(tiling, product.cell, spec, [tmp / "sheet.png"])
-    files += ["preview.png", "preview.svg", "sheet.png"]
+    files += [*written, "sheet.png"]
     drc = run_drc(tmp / f"{name}.gds", deck, tmp / "cells.csv")
     files.append(f"{name}.drc.gds")
     if not drc.ok:

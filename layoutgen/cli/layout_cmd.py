@@ -85,11 +85,9 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Patterning layout: <name>.gds/.oas/.lyp/.rules.toml, cells.csv, preview.png/.svg."""
-        from layoutgen.deck import deck_to_toml
-        from layoutgen.export.gds import write_layout
-        from layoutgen.export.manifest import write_manifest
         from layoutgen.fileio import staged_dir
         from layoutgen.layout import build_layout
+        from layoutgen.layout_files import write_layout_files
         from layoutgen.tiling.engine import tile
 
         _check_name(name)
@@ -99,17 +97,8 @@ def register(app: typer.Typer) -> None:
         tiling = tile(outline, spec, force=force)
         layout = build_layout(tiling, outline, deck)
         with staged_dir(out) as tmp:
-            info = write_layout(layout, tmp / f"{name}.gds", name=name, flat=flat, oasis=oasis)
-            write_manifest(layout, tmp / "cells.csv")
-            (tmp / f"{name}.rules.toml").write_text(deck_to_toml(deck), encoding="utf-8")
-            files = [f"{name}.gds", f"{name}.lyp", f"{name}.rules.toml", "cells.csv"]
-            if oasis:
-                files.insert(1, f"{name}.oas")
-            if not no_preview:
-                from layoutgen.preview import write_previews
-
-                write_previews(layout, [tmp / "preview.png", tmp / "preview.svg"])
-                files += ["preview.png", "preview.svg"]
+            info, files = write_layout_files(layout, deck, tmp, name, flat=flat, oasis=oasis,
+                                             preview=not no_preview)
         gds_path = Path(out) / f"{name}.gds"
         report = None
         if drc:
