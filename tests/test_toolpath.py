@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import shapely
@@ -18,11 +20,20 @@ from test_toolpath_cases import (
 )
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.toolpath import contours as ct
+from layoutgen.toolpath import fmt
 from layoutgen.toolpath import order as od
 from layoutgen.toolpath.generate import covered_area
 from layoutgen.toolpath.lines import guillotine_cuts
 from layoutgen.toolpath.metrics import job_metrics
-from layoutgen.toolpath.model import Paths, expand_passes
+from layoutgen.toolpath.model import (
+    ARC_CCW,
+    ARC_CW,
+    ARC_LINE,
+    CellPaths,
+    Paths,
+    expand_passes,
+)
 
 CASES = {"grid": grid_case, "mixed": mixed_case, "hex": hex_case, "polygon": polygon_case}
 
@@ -237,3 +248,221 @@ def test_toolpath_is_deterministic() -> None:
     for x, y in zip(a.operations, b.operations, strict=True):
         assert np.array_equal(x.paths.xy, y.paths.xy)
         assert np.array_equal(x.paths.starts, y.paths.starts)
+
+
+# --- ordering: local search, start choice, against vpype's algorithm --------------------------
+
+
+def _jumps(first: np.ndarray, exit_: np.ndarray, order: np.ndarray, entry: np.ndarray) -> float:
+    return od.jump_length(first[order], exit_[order], entry)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 70), st.integers(0, 10_000), st.integers(1, 12), st.integers(0, 8),
+       st.integers(1, 3), st.booleans())
+def test_local_search_never_lengthens(n: int, seed: int, window: int, or_window: int, run: int,
+                                      closed: bool) -> None:
+    rng = np.random.default_rng(seed)
+    first = rng.random((n, 2)) * 20
+    exit_ = first if closed else first + rng.normal(0, 0.5, (n, 2))  # open strokes: exit != entry
+    entry = rng.random(2) * 20
+    start = rng.permutation(n)
+    o = od.local_search(first, exit_, entry, start, window, or_window, run)
+    assert sorted(o.tolist()) == list(range(n))
+    assert _jumps(first, exit_, o, entry) <= _jumps(first, exit_, start, entry) + 1e-9
+
+
+def test_or_opt_mends_what_two_opt_cannot() -> None:
+    # a 2-opt local optimum: moving one stop elsewhere (Or-opt) still shortens it
+    p = np.array([[5, 3], [2, 2], [4, 7], [0, 7], [3, 4], [10, 2], [8, 4]], float)
+    start = np.array([1, 0, 4, 3, 2, 6, 5])
+    entry = np.zeros(2)
+    assert np.array_equal(od.two_opt(p, start, entry, window=7), start)
+    better = od.local_search(p, p, entry, start, window=7, or_window=7)
+    assert od.tour_length(p, better, entry) < od.tour_length(p, start, entry) - 0.5
+
+
+def test_order_cells_picks_starts_and_beats_its_candidates() -> None:
+    rng = np.random.default_rng(4)
+    n, s = 300, 8
+    centre = rng.random((n, 2)) * 30
+    ang = np.arange(s) * 2 * np.pi / s
+    ring = 0.4 * np.column_stack([np.cos(ang), np.sin(ang)])
+    first = centre[:, None, :] + ring[None]
+    exit_ = first + 0.05  # open strokes end beside their start
+    inner = np.zeros((n, s))
+    rows = np.floor(centre[:, 1]).astype(np.int64)
+    entry = np.zeros(2)
+    o, st_ = od.order_cells(first, exit_, inner, centre, rows, entry)
+    assert sorted(o.tolist()) == list(range(n)) and st_.min() >= 0 and st_.max() < s
+    k = np.arange(n)
+    got = od.jump_length(first[o, st_], exit_[o, st_], entry)
+    for cand in (od.serpentine(centre, rows, entry), od.zigzag(centre, rows, entry),
+                 od.greedy(centre, entry)):
+        sc = od.choose_starts(first[cand], exit_[cand], inner[cand], entry, sweeps=1)
+        assert got <= od.jump_length(first[cand][k, sc], exit_[cand][k, sc], entry) + 1e-9
+
+
+def _vpype_linesort_two_opt(first: np.ndarray, last: np.ndarray) -> float:
+    """Pen-up length of vpype's `linesort --two-opt` (greedy nearest start from the first
+    stroke, then its 2-opt passes until none improves), for strokes that are not flipped."""
+    n = len(first)
+    left = np.ones(n, bool)
+    left[0] = False
+    order = [0]
+    for _ in range(n - 1):
+        d = np.hypot(*(first - last[order[-1]]).T)
+        d[~left] = np.inf
+        j = int(np.argmin(d))
+        left[j] = False
+        order.append(j)
+    e = np.array([[*first[k], *last[k]] for k in order])  # start x, y, end x, y
+    improved = True
+    while improved:
+        improved = False
+        for mid in range(1, n - 1):
+            pu, pd = e[mid:n - 1, 2:], e[mid + 1:, :2]
+            src, dst = e[mid - 1, 2:], e[mid, :2]
+            delta = (np.hypot(*(src - pu).T) + np.hypot(*(dst - pd).T)
+                     - np.hypot(*(pu - pd).T) - np.hypot(*(src - dst)))
+            i = int(np.argmin(delta))
+            if delta[i] < -1e-10:
+                seg = e[mid:mid + i + 1][::-1]
+                e[mid:mid + i + 1] = np.column_stack([seg[:, 2:], seg[:, :2]])
+                improved = True
+    return float(np.hypot(*(e[1:, :2] - e[:-1, 2:]).T).sum())
+
+
+@pytest.mark.parametrize("d, rows, cols", [(3.0, 4, 10), (0.8, 20, 40)])
+def test_contour_jumps_no_longer_than_vpype_two_opt(d: float, rows: int, cols: int) -> None:
+    """On our own contours (our start points), vpype's greedy + 2-opt finds no shorter order."""
+    layout = hex_case("laser.lead_in_um=0", "laser.field_mm=2000",
+                      "laser.fiducial.enabled=false", d=d, rows=rows, cols=cols)
+    op = toolpath(layout).operation("singulation")
+    p = op.paths
+    ours = float(np.hypot(*(p.first[1:] - p.last[:-1]).T).sum())
+    by_cell = np.argsort(p.unit, kind="stable")  # handed over in the tiling's order
+    assert ours <= _vpype_linesort_two_opt(p.first[by_cell], p.last[by_cell]) + 1e-9
+
+
+def test_zigzag_and_serpentine_visit_everything_once() -> None:
+    rng = np.random.default_rng(2)
+    p = rng.random((200, 2)) * 10
+    rows = np.floor(p[:, 1] * 2).astype(np.int64)
+    for o in (od.zigzag(p, rows, np.zeros(2), 0), od.zigzag(p, rows, np.zeros(2), 1),
+              od.serpentine(p, rows, np.zeros(2))):
+        assert sorted(o.tolist()) == list(range(len(p)))
+
+
+# --- arcs -------------------------------------------------------------------------------------
+
+
+def _check_arcs(paths: Paths, tol: float) -> int:
+    """Every arc of `paths`: the vertices it passes lie within tol of its circle, its chords turn
+    the way its code says. Returns the number of arcs."""
+    a = paths.arc_codes()
+    ends = np.flatnonzero(a >= ARC_CW)
+    kept = np.flatnonzero(a)
+    assert np.all(a[paths.starts[:-1]] == ARC_LINE) and np.all(a[paths.starts[1:] - 1] != 0)
+    centres = paths.arc_centres(ends)
+    for e, c in zip(ends.tolist(), centres, strict=True):
+        s = int(kept[np.searchsorted(kept, e) - 1])
+        rel = paths.xy[s:e + 1] - c
+        r = np.hypot(*rel.T)
+        assert np.abs(r - r[0]).max() <= tol
+        cross = rel[:-1, 0] * rel[1:, 1] - rel[:-1, 1] * rel[1:, 0]
+        assert np.all(cross > 0) if a[e] == ARC_CCW else np.all(cross < 0)
+    return len(ends)
+
+
+def _ring(n: int, r: float = 1.0, cw: bool = False) -> np.ndarray:
+    t = np.arange(n + 1) * 2 * np.pi / n * (-1 if cw else 1)
+    return np.column_stack([r * np.cos(t), r * np.sin(t)])
+
+
+def test_arc_codes_find_circles_and_rounded_corners_only() -> None:
+    tol = 1e-3
+    step = 2 * np.arccos(1 - tol / 1.0)  # chords of a 1 mm circle within 1 um
+    ring = _ring(int(np.ceil(2 * np.pi / step)))
+    codes = ct.arc_codes(ring, tol)
+    assert codes[0] == ARC_LINE and (codes == ARC_CCW).sum() == 2 and (codes == ARC_LINE).sum() == 1
+    assert (ct.arc_codes(ring[::-1], tol) == ARC_CW).sum() == 2
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], float)
+    assert np.all(ct.arc_codes(square, tol) == ARC_LINE)
+    coarse = _ring(12)  # chords 34 um off the circle: not an arc within 1 um
+    assert np.all(ct.arc_codes(coarse, tol) == ARC_LINE)
+    rounded = shapely.box(0, 0, 4, 2).buffer(0.5, quad_segs=64)
+    loop = ct.start_at(ct._ccw_ring(shapely.get_coordinates(rounded.exterior)), ct.DIRECTIONS[0])
+    c = ct.arc_codes(loop, tol)
+    assert (c == ARC_CCW).sum() == 4 and (c >= ARC_CW).sum() == 4  # one arc per corner
+    one = Paths(loop, np.array([0, len(loop)]), np.array([True]), np.zeros(1, int),
+                np.zeros(1, int), c)
+    assert _check_arcs(one, tol) == 4
+
+
+@pytest.mark.parametrize("name", ["hex", "polygon"])
+def test_template_arcs_stay_within_the_chord_tolerance(name: str) -> None:
+    layout = CASES[name]("laser.microtabs=2") if name == "hex" else CASES[name]()
+    tol = layout.deck.layout.chord_tolerance_um / 1000
+    tp = toolpath(layout)
+    n_arcs = 0
+    for op in tp.operations:
+        n_arcs += _check_arcs(op.paths, tol)
+        # the arc bulges at most tol beyond each chord it replaces
+        a = op.paths.arc_codes()
+        kept = np.flatnonzero(a)
+        ends = np.flatnonzero(a >= ARC_CW)
+        for e, c in zip(ends.tolist(), op.paths.arc_centres(ends), strict=True):
+            s = int(kept[np.searchsorted(kept, e) - 1])
+            v = op.paths.xy[s:e + 1]
+            r = np.hypot(*(v[0] - c))
+            mid = (v[1:] + v[:-1]) / 2
+            sag = r - np.hypot(*(mid - c).T)
+            assert sag.max() <= tol + 1e-12
+    assert n_arcs > 0
+
+
+def test_arcs_survive_reversal_and_passes() -> None:
+    tol = 1e-3
+    ring = _ring(80, 0.8) + [5, 5]
+    lead = np.vstack([[4.0, 4.0], ring, [6.5, 6.5]])  # straight in, round, straight out
+    codes = [ct.arc_codes(x, tol) for x in (ring, lead)]
+    p = Paths(np.vstack([ring, lead]), np.array([0, len(ring), len(ring) + len(lead)]),
+              np.array([True, False]), np.arange(2), np.zeros(2, int), np.concatenate(codes))
+    assert _check_arcs(p, tol) >= 4 and p.moves < p.segments / 5
+    r = p.take(np.array([1, 0]), np.array([True, True]))
+    assert _check_arcs(r, tol) == _check_arcs(p, tol) and r.moves == p.moves
+    for passes in (2, 3):
+        e = expand_passes(p, passes)
+        assert _check_arcs(e, tol) == passes * _check_arcs(p, tol)
+        assert e.moves == passes * p.moves
+        assert np.array_equal(e.xy, expand_passes(replace(p, arcs=None), passes).xy)
+
+
+def test_contours_are_built_cell_by_cell_on_demand() -> None:
+    tp = toolpath(hex_case())
+    op = tp.operation("singulation")
+    assert isinstance(op.marks, CellPaths) and op.strokes == op.marks.count
+    p = op.paths
+    assert op.paths is p and p.count == op.strokes  # built once
+    m = op.marks
+    ref = m.templates.instance(m.variant, m.centre, m.unit, m.field)
+    assert np.array_equal(p.xy, ref.xy) and np.array_equal(p.arcs, ref.arcs)
+
+
+# --- text formatting ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 3, 6])
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e6, 1e9])
+def test_fixed_point_text_matches_python(decimals: int, scale: float) -> None:
+    rng = np.random.default_rng(int(scale) + decimals)
+    v = (rng.random(2000) - 0.5) * scale
+    v[:4] = [0.0, 5.0, -7.25, 10 ** -decimals]
+    q = fmt.scaled(v, decimals)
+    got = fmt.lines([fmt.fixed(q, decimals), fmt.choice(["\n"], rows=len(q))]).decode()
+    want = "".join(f"{x}\n" if decimals == 0 else
+                   f"{'-' if x < 0 else ''}{abs(x) // 10 ** decimals}."
+                   f"{abs(x) % 10 ** decimals:0{decimals}d}\n" for x in q.tolist())
+    assert got == want
+    assert fmt.join([fmt.number(v, decimals), fmt.text(["\n"], rows=len(v))]).decode() == want

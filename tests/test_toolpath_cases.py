@@ -61,12 +61,12 @@ def mixed_case(*sets: str):
     return build_layout(t, rect(w, h), deck((40.0, 20.0), *sets))
 
 
-def hex_case(*sets: str, d: float = 3.0):
+def hex_case(*sets: str, d: float = 3.0, rows: int = 4, cols: int = 10):
     """Circles on a hexagonal lattice (offset rows)."""
     p = d + KERF
     xs, ys = [], []
-    for r in range(4):
-        for c in range(10 if r % 2 == 0 else 9):
+    for r in range(rows):
+        for c in range(cols if r % 2 == 0 else cols - 1):
             xs.append(2 + d / 2 + c * p + (p / 2 if r % 2 else 0))
             ys.append(2 + d / 2 + r * p * np.sqrt(3) / 2)
     t = tiling(xs, ys, np.zeros(len(xs)), (40.0, 20.0), np.pi * d * d / 4)

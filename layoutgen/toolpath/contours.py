@@ -2,7 +2,10 @@
 vectorised instancing on every cell of the sheet.
 
 A template is built once per master cell (orientation) and start direction; the sheet's paths are
-then gathered from the templates with numpy indexing: no Python object per cell.
+then gathered from the templates with numpy indexing: no Python object per cell. Runs of template
+vertices that lie on a circular arc (circles, rounded corners, round inner corners), drawn by the
+arc within the chord tolerance, are marked once per template (`arc_codes`) for the writers that
+draw arcs.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import numpy as np
 import shapely
 
 from layoutgen.errors import LayoutgenError
-from layoutgen.toolpath.model import Paths
+from layoutgen.toolpath.model import ARC_CCW, ARC_CW, ARC_INSIDE, ARC_LINE, Paths, circumcentres
 
 N_DIRECTIONS = 8  # start-point candidates: the vertex facing each of 8 compass directions
 DIRECTIONS = np.column_stack([np.cos(np.arange(N_DIRECTIONS) * 2 * np.pi / N_DIRECTIONS),
                               np.sin(np.arange(N_DIRECTIONS) * 2 * np.pi / N_DIRECTIONS)])
 SOUTH_WEST = 5  # the start a naive job uses (lower-left): the "before" of the ordering report
+MAX_ARC_SWEEP = math.radians(190)  # one arc at most (a full circle takes two)
+MIN_ARC_RADIUS = 0.01  # mm: smaller curves stay chords (10 x the G-code resolution)
+MAX_ARC_RADIUS = 1000.0  # mm: flatter runs are straight lines
 
 
 def _ccw_ring(coords: np.ndarray) -> np.ndarray:
@@ -152,12 +158,64 @@ def singulation_paths(loop: np.ndarray, lead: float, tabs: int, tab_gap: float,
     return [(p, closed) for p in pieces]
 
 
+def _arc_fit(pts: np.ndarray, tol: float) -> int:
+    """ARC_CW / ARC_CCW if the polyline (>= 3 vertices) is drawn within `tol` by the circular
+    arc from its first to its last vertex through its middle vertex, else 0.
+
+    Within tol: every vertex lies within tol of the circle, every chord within tol of the arc
+    (its sagitta), the chords turn one way round the centre, the arc spans at most
+    MAX_ARC_SWEEP."""
+    a, b, c = pts[:1], pts[(len(pts) - 1) // 2: (len(pts) - 1) // 2 + 1], pts[-1:]
+    u, v = b - a, c - a
+    if abs(u[0, 0] * v[0, 1] - u[0, 1] * v[0, 0]) <= 1e-12 * float((u * u).sum() + (v * v).sum()):
+        return 0
+    centre = circumcentres(a, b, c)[0]
+    rel = pts - centre
+    rad = np.hypot(rel[:, 0], rel[:, 1])
+    r = float(rad[0])
+    if not MIN_ARC_RADIUS <= r <= MAX_ARC_RADIUS or np.max(np.abs(rad - r)) > tol:
+        return 0
+    cross = rel[:-1, 0] * rel[1:, 1] - rel[:-1, 1] * rel[1:, 0]
+    dot = (rel[:-1] * rel[1:]).sum(axis=1)
+    if not (np.all(cross > 0) or np.all(cross < 0)):
+        return 0
+    if float(np.arctan2(np.abs(cross), dot).sum()) > MAX_ARC_SWEEP:
+        return 0
+    chord = np.hypot(*np.diff(pts, axis=0).T)
+    if np.any(r - np.abs(cross) / chord > tol):  # arc bulge beyond each chord
+        return 0
+    return ARC_CCW if cross[0] > 0 else ARC_CW
+
+
+def arc_codes(path: np.ndarray, tol: float) -> np.ndarray:
+    """ARC_* per vertex of a polyline: maximal runs of >= 2 steps that an arc draws within
+    `tol` (see _arc_fit) become arcs, found greedily from the start; the rest stay straight."""
+    n = len(path)
+    codes = np.full(n, ARC_LINE, np.int8)
+    s = 0
+    while s < n - 2:
+        e, kind = s + 2, _arc_fit(path[s:s + 3], tol)
+        if not kind:
+            s += 1
+            continue
+        while e + 1 < n:
+            k = _arc_fit(path[s:e + 2], tol)
+            if not k:
+                break
+            e, kind = e + 1, k
+        codes[s + 1:e] = ARC_INSIDE
+        codes[e] = kind
+        s = e
+    return codes
+
+
 @dataclass(frozen=True)
 class Templates:
     """Path sets per variant (master x start direction) in cell coordinates, flattened.
 
     Variant v owns vertices xy[pt_off[v]: pt_off[v] + pt_cnt[v]] and paths
     path_start[path_off[v]: path_off[v] + path_cnt[v]] (vertex offsets local to the variant).
+    arcs: ARC_* per vertex (None: all straight), carried into the instanced paths.
     """
 
     xy: np.ndarray
@@ -168,10 +226,14 @@ class Templates:
     path_start: np.ndarray
     path_closed: np.ndarray
     n_dir: int
+    arcs: np.ndarray | None = None
 
     @staticmethod
-    def build(variants: list[list[tuple[np.ndarray, bool]]], n_dir: int) -> Templates:
-        xy, pt_cnt, path_cnt, path_start, path_closed = [], [], [], [], []
+    def build(variants: list[list[tuple[np.ndarray, bool]]], n_dir: int,
+              arc_tol: float | None = None) -> Templates:
+        """Flatten the variants' (polyline, closed) lists; with `arc_tol`, runs of vertices on
+        circular arcs (within arc_tol, see arc_codes) are marked as arcs."""
+        xy, pt_cnt, path_cnt, path_start, path_closed, arcs = [], [], [], [], [], []
         for paths in variants:
             local = 0
             for p, c in paths:
@@ -179,6 +241,8 @@ class Templates:
                 path_closed.append(c)
                 local += len(p)
                 xy.append(np.asarray(p, float))
+                if arc_tol is not None:
+                    arcs.append(arc_codes(xy[-1], arc_tol))
             pt_cnt.append(local)
             path_cnt.append(len(paths))
         pt_cnt_a = np.array(pt_cnt, np.int64)
@@ -187,7 +251,9 @@ class Templates:
             np.concatenate(xy) if xy else np.zeros((0, 2)),
             np.r_[0, np.cumsum(pt_cnt_a)[:-1]].astype(np.int64), pt_cnt_a,
             np.r_[0, np.cumsum(path_cnt_a)[:-1]].astype(np.int64), path_cnt_a,
-            np.array(path_start, np.int64), np.array(path_closed, bool), n_dir)
+            np.array(path_start, np.int64), np.array(path_closed, bool), n_dir,
+            (np.concatenate(arcs) if arcs else np.zeros(0, np.int8)) if arc_tol is not None
+            else None)
 
     def extent(self, master: int) -> tuple[float, float, float, float]:
         """Bounding box (cell coordinates) of every variant of a master."""
@@ -199,6 +265,18 @@ class Templates:
                 lo = np.minimum(lo, pts.min(axis=0))
                 hi = np.maximum(hi, pts.max(axis=0))
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+    def variant_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(V, 2) lower-left and upper-right corners of each variant's vertices (cell
+        coordinates; inf / -inf for a variant without vertices)."""
+        v = len(self.pt_cnt)
+        lo = np.full((v, 2), np.inf)
+        hi = np.full((v, 2), -np.inf)
+        has = np.flatnonzero(self.pt_cnt > 0)
+        if len(has):
+            lo[has] = np.minimum.reduceat(self.xy, self.pt_off[has], axis=0)
+            hi[has] = np.maximum.reduceat(self.xy, self.pt_off[has], axis=0)
+        return lo, hi
 
     def variant_ends(self, passes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per variant (cell coordinates): where marking starts (first path's start), where the
@@ -248,12 +326,20 @@ class Templates:
         n = len(variant)
         if not n:
             return Paths.empty()
+        unit = np.asarray(unit, np.int64)
+        field = np.asarray(field, np.int64)
+        used = np.unique(variant)
+        k, q = self.pt_cnt[used], self.path_cnt[used]
+        if np.all(k == k[0]) and np.all(q == q[0]) and k[0] > 0 and q[0] > 0:
+            return self._instance_uniform(variant, centre, unit, field, used, int(k[0]),
+                                          int(q[0]))
         pc = self.pt_cnt[variant]
         pbase = np.r_[0, np.cumsum(pc)].astype(np.int64)
         owner = np.repeat(np.arange(n, dtype=np.int64), pc)
         src = self.pt_off[variant][owner] + (np.arange(int(pbase[-1]), dtype=np.int64)
                                              - pbase[:-1][owner])
         xy = self.xy[src] + centre[owner]
+        arcs = self.arcs[src] if self.arcs is not None else None
         del owner, src
         qc = self.path_cnt[variant]
         qbase = np.r_[0, np.cumsum(qc)].astype(np.int64)
@@ -261,11 +347,24 @@ class Templates:
         psrc = self.path_off[variant][powner] + (np.arange(int(qbase[-1]), dtype=np.int64)
                                                  - qbase[:-1][powner])
         starts = np.r_[pbase[:-1][powner] + self.path_start[psrc], pbase[-1]].astype(np.int64)
-        return Paths(xy, starts, self.path_closed[psrc], np.asarray(unit, np.int64)[powner],
-                     np.asarray(field, np.int64)[powner])
+        return Paths(xy, starts, self.path_closed[psrc], unit[powner], field[powner], arcs)
 
-
-def choose_direction(centre: np.ndarray, prev: np.ndarray) -> np.ndarray:
-    """Per cell, the start direction (0..7) that faces the previous cell (or entry point)."""
-    d = prev - centre
-    return np.argmax(d @ DIRECTIONS.T, axis=1).astype(np.int64)
+    def _instance_uniform(self, variant: np.ndarray, centre: np.ndarray, unit: np.ndarray,
+                          field: np.ndarray, used: np.ndarray, k: int, q: int) -> Paths:
+        """instance() when every variant used has k vertices in q paths: one block gather."""
+        slot = np.zeros(int(used.max()) + 1, np.int64)
+        slot[used] = np.arange(len(used))
+        s = slot[variant]
+        vi = self.pt_off[used][:, None] + np.arange(k)
+        pi = self.path_off[used][:, None] + np.arange(q)
+        n = len(variant)
+        xy = self.xy[vi][s]
+        xy += np.asarray(centre, float)[:, None, :]
+        xy = xy.reshape(n * k, 2)
+        arcs = self.arcs[vi][s].reshape(-1) if self.arcs is not None else None
+        starts = np.empty(n * q + 1, np.int64)
+        starts[:-1] = (self.path_start[pi][s] + k * np.arange(n, dtype=np.int64)[:, None]
+                       ).reshape(-1)
+        starts[-1] = n * k
+        return Paths(xy, starts, self.path_closed[pi][s].reshape(-1), np.repeat(unit, q),
+                     np.repeat(field, q), arcs)

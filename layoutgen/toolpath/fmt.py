@@ -1,8 +1,13 @@
 """Bulk text formatting of coordinates with numpy (no Python loop per vertex).
 
-A line of output is assembled from parts, each a (rows, width) uint8 block and a keep-mask:
-fixed-point numbers (leading zeros and the sign dropped by the mask) and per-row choices of
-constant text. The rows are joined with one boolean-mask gather, chunk by chunk.
+A line of output is assembled from blocks of bytes, one (rows, width) uint8 array per field,
+side by side; a NUL byte is "nothing here", so variable-width text (a number without its
+leading zeros or sign, a word only some rows have) is padded with NULs, and the joined rows are
+the buffer with its NUL bytes dropped. Numbers are fixed-point decimals looked up in digit
+tables, never formatted one by one.
+
+`Part` (data, keep-mask) is the older interface (SVG and JSON writers): `number`, `text`,
+`join` and `rows_in_chunks` keep it.
 """
 
 from __future__ import annotations
@@ -12,16 +17,17 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 CHUNK = 1 << 20  # rows formatted at once (bounds the temporary memory)
+_GROUP = 4  # digits per table lookup
+_TABLE_DIGITS = 6  # whole decimals up to this many digits come from one table (10**6 rows)
 
 Part = tuple[np.ndarray, np.ndarray]
-
 
 _TABLES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _digits(width: int) -> tuple[np.ndarray, np.ndarray]:
-    """ASCII of 0 .. 10**width - 1 zero-padded to `width`, and the keep-mask that drops the
-    leading zeros (one digit always kept)."""
+def _tables(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII of 0 .. 10**width - 1 in `width` columns: zero-padded, and with the leading zeros
+    as NUL (one digit always kept)."""
     if width not in _TABLES:
         v = np.arange(10 ** width, dtype=np.int64)
         d = np.empty((len(v), width), np.uint8)
@@ -32,77 +38,132 @@ def _digits(width: int) -> tuple[np.ndarray, np.ndarray]:
         nd = np.ones(len(v), np.int64)
         for k in range(1, width):
             nd += v >= 10 ** k
-        keep = np.arange(width)[None, :] >= width - nd[:, None]
-        _TABLES[width] = (d, keep)
+        lead = np.arange(width)[None, :] < width - nd[:, None]
+        _TABLES[width] = (d, np.where(lead, 0, d).astype(np.uint8))
     return _TABLES[width]
+
+
+def _int_digits(v: np.ndarray, width: int, pad: bool) -> np.ndarray:
+    """(n, width) ASCII of non-negative integers below 10**width: zero-padded (pad) or with
+    NULs for the leading zeros (one digit always kept)."""
+    out = np.empty((len(v), width), np.uint8)
+    col = width
+    rest = v
+    while col > 0:
+        w = min(_GROUP, col)
+        zero, nul = _tables(w)
+        low = rest % 10 ** w
+        rest = rest // 10 ** w
+        if pad:
+            out[:, col - w:col] = zero[low]
+        elif col == width and w == width:  # a single group
+            out[:, :] = nul[low]
+        else:
+            more = rest > 0  # digits above this group: keep its zeros
+            blk = np.where(more[:, None], zero[low], nul[low])
+            if col < width:  # above the units group: nothing at all if it and all above are 0
+                blk = np.where(((low == 0) & ~more)[:, None], np.uint8(0), blk)
+            out[:, col - w:col] = blk
+        col -= w
+    return out
+
+
+def _decimal_table(nint: int, decimals: int) -> np.ndarray:
+    """Text of every integer below 10**(nint + decimals) as a decimal with `decimals` places,
+    its integer part in nint columns with NULs for leading zeros."""
+    key = -(nint * 16 + decimals)
+    if key not in _TABLES:
+        v = np.arange(10 ** (nint + decimals), dtype=np.int64)
+        ip, fp = np.divmod(v, 10 ** decimals)
+        t = np.empty((len(v), nint + 1 + decimals), np.uint8)
+        t[:, :nint] = _int_digits(ip, nint, False)
+        t[:, nint] = ord(".")
+        t[:, nint + 1:] = _int_digits(fp, decimals, True)
+        _TABLES[key] = (t, t)
+    return _TABLES[key][0]
+
+
+def fixed(q: np.ndarray, decimals: int) -> np.ndarray:
+    """NUL-padded text of the integers q / 10**decimals: '-12.345', '0.500', '7' (decimals 0).
+    The block's width fits the largest magnitude."""
+    q = np.asarray(q, np.int64)
+    a = np.abs(q)
+    top = int(a.max(initial=0)) // 10 ** decimals
+    nint = max(1, len(str(top)))
+    width = 1 + nint + (1 + decimals if decimals else 0)
+    out = np.empty((len(q), width), np.uint8)
+    out[:, 0] = np.where(q < 0, ord("-"), 0)
+    if decimals and nint + decimals <= _TABLE_DIGITS:  # one lookup per number
+        out[:, 1:] = _decimal_table(nint, decimals)[a]
+        return out
+    ip, fp = np.divmod(a, 10 ** decimals)
+    out[:, 1:1 + nint] = _int_digits(ip, nint, False)
+    if decimals:
+        out[:, 1 + nint] = ord(".")
+        out[:, 2 + nint:] = _int_digits(fp, decimals, True)
+    return out
+
+
+def scaled(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Values as integers in units of 10**-decimals (round half to even)."""
+    return np.rint(np.asarray(values, float) * 10.0 ** decimals).astype(np.int64)
+
+
+def choice(choices: Sequence[str], which: np.ndarray | None = None, rows: int | None = None
+           ) -> np.ndarray:
+    """NUL-padded constant text per row: choices[which[i]] (the first for all rows if `which`
+    is None; `rows` rows, broadcast)."""
+    enc = [c.encode("ascii") for c in choices]
+    tab = np.zeros((len(enc), max(max((len(e) for e in enc), default=0), 1)), np.uint8)
+    for i, e in enumerate(enc):
+        tab[i, :len(e)] = np.frombuffer(e, np.uint8)
+    if which is None:
+        return np.broadcast_to(tab[0], (1 if rows is None else rows, tab.shape[1]))
+    return tab[np.asarray(which, np.int64)]
+
+
+def lines(blocks: list[np.ndarray]) -> bytes:
+    """The rows of the blocks side by side, NUL bytes dropped."""
+    rows = max(b.shape[0] for b in blocks)
+    width = sum(b.shape[1] for b in blocks)
+    buf = np.empty((rows, width), np.uint8)
+    c = 0
+    for b in blocks:
+        w = b.shape[1]
+        buf[:, c:c + w] = b
+        c += w
+    return _drop_nul(buf)
+
+
+def _drop_nul(buf: np.ndarray) -> bytes:
+    flat = buf.reshape(-1)
+    return flat[flat != 0].tobytes()
 
 
 def number(values: np.ndarray, decimals: int) -> Part:
     """Fixed-point decimal text of each value: '-12.345', '0.500', '7' (decimals = 0)."""
-    v = np.asarray(values, float)
-    q = np.rint(v * 10.0 ** decimals).astype(np.int64)
-    neg = q < 0
-    a = np.abs(q)
-    ip, fp = np.divmod(a, 10 ** decimals)
-    top = int(ip.max(initial=0))
-    nint = max(1, len(str(top)))
-    width = 1 + nint + (1 + decimals if decimals else 0)
-    out = np.empty((len(v), width), np.uint8)
-    keep = np.ones((len(v), width), bool)
-    out[:, 0] = ord("-")
-    keep[:, 0] = neg
-    # integer part: table lookups in blocks of up to 4 digits
-    hi_w = nint - min(nint, 4)
-    lo_w = nint - hi_w
-    d, k = _digits(lo_w)
-    low = ip % 10 ** lo_w
-    out[:, 1 + hi_w:1 + nint] = d[low]
-    if hi_w:
-        dh, kh = _digits(hi_w)
-        high = ip // 10 ** lo_w
-        out[:, 1:1 + hi_w] = dh[high]
-        big = high > 0
-        keep[:, 1:1 + hi_w] = kh[high] & big[:, None]
-        keep[:, 1 + hi_w:1 + nint] = np.where(big[:, None], True, k[low])
-    else:
-        keep[:, 1:1 + nint] = k[low]
-    if decimals:
-        out[:, nint + 1] = ord(".")
-        out[:, nint + 2:] = _digits(decimals)[0][fp]
-    return out, keep
+    d = fixed(scaled(values, decimals), decimals)
+    return d, d != 0
 
 
 def text(choices: Sequence[str], which: np.ndarray | None = None, rows: int | None = None
          ) -> Part:
     """Constant text per row: choices[which[i]] (one choice for all rows if `which` is None)."""
-    enc = [c.encode("ascii") for c in choices]
-    width = max((len(e) for e in enc), default=0)
-    tab = np.zeros((len(enc), max(width, 1)), np.uint8)
-    msk = np.zeros((len(enc), max(width, 1)), bool)
-    for i, e in enumerate(enc):
-        tab[i, :len(e)] = np.frombuffer(e, np.uint8)
-        msk[i, :len(e)] = True
-    if which is None:
-        n = 1 if rows is None else rows
-        return np.broadcast_to(tab[0], (n, tab.shape[1])), np.broadcast_to(msk[0],
-                                                                           (n, tab.shape[1]))
-    which = np.asarray(which, np.int64)
-    return tab[which], msk[which]
+    d = choice(choices, which, rows)
+    return d, d != 0
 
 
 def join(parts: list[Part]) -> bytes:
     """Rows of the concatenated parts, masked bytes dropped."""
     rows = max(p[0].shape[0] for p in parts)
     width = sum(p[0].shape[1] for p in parts)
-    data = np.empty((rows, width), np.uint8)
-    mask = np.empty((rows, width), bool)
+    buf = np.zeros((rows, width), np.uint8)
     c = 0
     for d, m in parts:
         w = d.shape[1]
-        data[:, c:c + w] = d
-        mask[:, c:c + w] = m
+        np.copyto(buf[:, c:c + w], d, where=m)
         c += w
-    return data[mask].tobytes()
+    return _drop_nul(buf)
 
 
 def rows_in_chunks(n: int, build) -> Iterator[bytes]:  # noqa: ANN001

@@ -17,7 +17,14 @@ from layoutgen.toolpath import contours as ct
 from layoutgen.toolpath import fields as fl
 from layoutgen.toolpath import order as od
 from layoutgen.toolpath.lines import guillotine_cuts
-from layoutgen.toolpath.model import OPERATIONS, Operation, Paths, ScanFields, Toolpath
+from layoutgen.toolpath.model import (
+    OPERATIONS,
+    CellPaths,
+    Operation,
+    Paths,
+    ScanFields,
+    Toolpath,
+)
 
 _STREET_TOL_MM = 1e-3  # a street up to kerf + 1 um is cut once, in its middle
 
@@ -98,6 +105,12 @@ def _check_kerf(deck: Deck) -> None:
             "cut would eat into the neighbouring cells (need spot_um <= kerf_um)")
 
 
+def _arc_tol(layout) -> float:  # noqa: ANN001
+    """How far an arc written in place of chords may stray from them: the chord tolerance the
+    outlines were drawn with (layout.chord_tolerance_um)."""
+    return layout.deck.layout.chord_tolerance_um / 1000
+
+
 def _isolation_templates(layout) -> ct.Templates:  # noqa: ANN001
     las = layout.deck.laser
     spot = las.isolation.spot_um / 1000
@@ -106,7 +119,7 @@ def _isolation_templates(layout) -> ct.Templates:  # noqa: ANN001
         rings = ct.scribe_passes(p.layers["ISOLATION"], spot, las.scribe_overlap)
         for c in range(ct.N_DIRECTIONS):
             variants.append([(ct.start_at(r, ct.DIRECTIONS[c]), True) for r in rings])
-    return ct.Templates.build(variants, ct.N_DIRECTIONS)
+    return ct.Templates.build(variants, ct.N_DIRECTIONS, _arc_tol(layout))
 
 
 def _singulation_templates(layout) -> ct.Templates:  # noqa: ANN001
@@ -123,7 +136,7 @@ def _singulation_templates(layout) -> ct.Templates:  # noqa: ANN001
         for c in range(ct.N_DIRECTIONS):
             loop = ct.start_at(ring, ct.DIRECTIONS[c])
             variants.append(ct.singulation_paths(loop, lead, las.microtabs, gap))
-    return ct.Templates.build(variants, ct.N_DIRECTIONS)
+    return ct.Templates.build(variants, ct.N_DIRECTIONS, _arc_tol(layout))
 
 
 def _fiducial_paths(layout) -> tuple[Paths, np.ndarray]:  # noqa: ANN001
@@ -227,12 +240,30 @@ def _contour_op(name: str, params, tpl: ct.Templates, master: np.ndarray,  # noq
     if after >= before:
         order, var_after, after = naive, var_before, before
         notes = ("optimised order not shorter: generation order kept",)
-    paths = tpl.instance(var_after, centre[order], order, field[order])
-    return Operation(name, params, "contours", paths, before, after, notes)
+    marks = CellPaths(tpl, var_after, centre[order], order, field[order])
+    return Operation(name, params, "contours", marks, before, after, notes)
 
 
-def _exit(paths: Paths, passes: int, default: np.ndarray) -> np.ndarray:
-    return paths.exit_points(passes)[-1] if paths.count else default
+def _exit(op: Operation, passes: int, default: np.ndarray) -> np.ndarray:
+    """Where the laser stands after the operation."""
+    m = op.marks
+    if isinstance(m, CellPaths):
+        has = np.flatnonzero(m.templates.path_cnt[m.variant] > 0)
+        if not len(has):
+            return default
+        k = has[-1]
+        return m.templates.variant_ends(passes)[1][m.variant[k]] + m.centre[k]
+    return m.exit_points(passes)[-1] if m.count else default
+
+
+def _bounds(op: Operation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, field) of each path, or of each cell's paths together."""
+    m = op.marks
+    if isinstance(m, CellPaths):
+        lo, hi = m.templates.variant_bounds()
+        return lo[m.variant] + m.centre, hi[m.variant] + m.centre, m.field
+    s = m.starts[:-1]
+    return np.minimum.reduceat(m.xy, s, axis=0), np.maximum.reduceat(m.xy, s, axis=0), m.field
 
 
 def _lines_op(params, seg: np.ndarray, grid: fl.FieldGrid, stitch: float,  # noqa: ANN001
@@ -363,15 +394,15 @@ def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
             nv = naive if k % 2 == 0 else _naive_order(cell_field, vis)
             op = _contour_op(name, params, tpl, master, centre, cell_field, rows, vis, nv, pos)
         ops.append(op)
-        pos = _exit(op.paths, params.passes, pos)
+        pos = _exit(op, params.passes, pos)
 
     all_lo, all_hi, all_f = [], [], []
     for op in ops:
-        if op.paths.count:
-            s = op.paths.starts[:-1]
-            all_lo.append(np.minimum.reduceat(op.paths.xy, s, axis=0))
-            all_hi.append(np.maximum.reduceat(op.paths.xy, s, axis=0))
-            all_f.append(op.paths.field)
+        if op.strokes:
+            lo_, hi_, f_ = _bounds(op)
+            all_lo.append(lo_)
+            all_hi.append(hi_)
+            all_f.append(f_)
     if all_lo:
         win = fl.windows(np.concatenate(all_lo), np.concatenate(all_hi), np.concatenate(all_f),
                          grid.count)

@@ -6,6 +6,11 @@ array (`Paths`): every vertex of every path in one (N, 2) float array, path k be
 `xy[starts[k]:starts[k + 1]]`, in marking order. A closed path repeats its first vertex at the
 end, so every path is marked vertex to vertex as stored.
 
+Arcs: where a run of vertices lies on a circular arc (circles, rounded corners: the chords are
+drawn within the layout's chord tolerance), `Paths.arcs` marks it, so writers that can draw arcs
+(LinuxCNC G2/G3) trace the arc itself; every other reader sees the chord polyline. The arc from
+vertex s to vertex e is the circle through vertices s, (s + e) // 2 and e (see `arc_centres`).
+
 Passes: a closed path is marked `passes` times round the loop; an open path is marked back and
 forth (pass 2 runs in reverse), so the laser never jumps between the passes of one path. The
 laser is switched on once per path ("stroke") and off at its end.
@@ -25,6 +30,13 @@ from layoutgen.deck import LaserOp
 
 OPERATIONS = ("fiducial", "isolation", "singulation")
 
+# Paths.arcs: how the marking reaches each vertex
+ARC_INSIDE = 0  # a vertex inside an arc: the arc passes through it
+ARC_LINE = 1  # a straight step (and the first vertex of every path)
+ARC_CW = 2  # the end of a clockwise arc
+ARC_CCW = 3  # the end of a counter-clockwise arc
+ARC_REVERSED = np.array([ARC_INSIDE, ARC_LINE, ARC_CCW, ARC_CW], np.int8)  # walked backwards
+
 
 @dataclass(frozen=True, eq=False)
 class Paths:
@@ -32,7 +44,9 @@ class Paths:
 
     xy: (N, 2) float64 vertices; starts: (P + 1,) int64 offsets (starts[0] = 0, starts[-1] = N);
     closed: (P,) bool (closed paths repeat their first vertex last); unit: (P,) int64, the cell
-    (or line, or fiducial) each path belongs to; field: (P,) int64 scan field of each path.
+    (or line, or fiducial) each path belongs to; field: (P,) int64 scan field of each path;
+    arcs: None (every step straight) or (N,) int8, how each vertex is reached (ARC_*; the first
+    and last vertex of every path are never inside an arc).
     """
 
     xy: np.ndarray
@@ -40,6 +54,7 @@ class Paths:
     closed: np.ndarray
     unit: np.ndarray
     field: np.ndarray
+    arcs: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         p = len(self.starts) - 1
@@ -47,6 +62,8 @@ class Paths:
             raise ValueError("Paths: starts must run from 0 to len(xy)")
         if not (len(self.closed) == len(self.unit) == len(self.field) == p):
             raise ValueError("Paths: closed, unit and field need one entry per path")
+        if self.arcs is not None and len(self.arcs) != len(self.xy):
+            raise ValueError("Paths: arcs needs one entry per vertex")
 
     @staticmethod
     def empty() -> Paths:
@@ -119,6 +136,29 @@ class Paths:
         """Vertex-to-vertex steps (one pass)."""
         return int(len(self.xy) - self.count)
 
+    def arc_codes(self) -> np.ndarray:
+        """(N,) int8 ARC_* per vertex (all ARC_LINE when the paths have no arcs)."""
+        if self.arcs is None:
+            return np.full(len(self.xy), ARC_LINE, np.int8)
+        return self.arcs
+
+    @property
+    def moves(self) -> int:
+        """Straight steps and arcs (one pass): what a writer that draws arcs emits."""
+        if self.arcs is None:
+            return self.segments
+        return int(np.count_nonzero(self.arcs) - self.count)
+
+    def reversed_arcs(self) -> np.ndarray:
+        """ARC_* per vertex when every path is walked backwards (vertex order unchanged): a
+        vertex that ends a move now ends the move that used to leave it, turning the other way."""
+        a = self.arc_codes()
+        out = np.zeros(len(a), np.int8)
+        kept = np.flatnonzero(a)
+        out[kept[:-1]] = ARC_REVERSED[a[kept[1:]]]
+        out[self.starts[1:] - 1] = ARC_LINE  # the last vertex starts the reversed path
+        return out
+
     def take(self, order: np.ndarray, reverse: np.ndarray | None = None) -> Paths:
         """The paths in a new order, each optionally reversed (vectorised)."""
         order = np.asarray(order, np.int64)
@@ -127,15 +167,30 @@ class Paths:
         total = int(new_starts[-1])
         owner = np.repeat(np.arange(len(order)), cnt)
         local = np.arange(total, dtype=np.int64) - new_starts[:-1][owner]
+        rev = None
         if reverse is not None:
             rev = np.asarray(reverse, bool)[owner]
             local = np.where(rev, cnt[owner] - 1 - local, local)
         src = self.starts[order][owner] + local
+        arcs = None
+        if self.arcs is not None:
+            arcs = self.arcs[src]
+            if rev is not None and rev.any():
+                arcs = np.where(rev, self.reversed_arcs()[src], arcs)
         return Paths(self.xy[src], new_starts, self.closed[order], self.unit[order],
-                     self.field[order])
+                     self.field[order], arcs)
 
     def translated(self, dx: float, dy: float) -> Paths:
         return replace(self, xy=self.xy + (dx, dy))
+
+    def arc_centres(self, end: np.ndarray) -> np.ndarray:
+        """(k, 2) centres of the arcs ending at vertices `end` (each ARC_CW or ARC_CCW): the
+        circle through the arc's start (the previous vertex not inside an arc), its middle
+        vertex ((start + end) // 2) and its end."""
+        end = np.asarray(end, np.int64)
+        kept = np.flatnonzero(self.arc_codes())
+        start = kept[np.searchsorted(kept, end) - 1]
+        return circumcentres(self.xy[start], self.xy[(start + end) // 2], self.xy[end])
 
     @staticmethod
     def concat(parts: list[Paths]) -> Paths:
@@ -145,10 +200,26 @@ class Paths:
         offs = np.cumsum([0] + [len(p.xy) for p in parts[:-1]])
         starts = np.concatenate([[0]] + [p.starts[1:] + o for p, o in zip(parts, offs,
                                                                              strict=True)])
+        arcs = None
+        if any(p.arcs is not None for p in parts):
+            arcs = np.concatenate([p.arc_codes() for p in parts])
         return Paths(np.concatenate([p.xy for p in parts]), starts.astype(np.int64),
                      np.concatenate([p.closed for p in parts]),
                      np.concatenate([p.unit for p in parts]),
-                     np.concatenate([p.field for p in parts]))
+                     np.concatenate([p.field for p in parts]), arcs)
+
+
+def circumcentres(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(k, 2) centres of the circles through the points a, b, c (each (k, 2); not collinear).
+    Computed relative to a, so translated inputs give translated centres."""
+    b = b - a
+    c = c - a
+    d = 2.0 * (b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0])
+    bb = (b * b).sum(axis=1)
+    cc = (c * c).sum(axis=1)
+    ux = (c[:, 1] * bb - b[:, 1] * cc) / d
+    uy = (b[:, 0] * cc - c[:, 0] * bb) / d
+    return a + np.column_stack([ux, uy])
 
 
 def expand_passes(paths: Paths, passes: int) -> Paths:
@@ -166,10 +237,45 @@ def expand_passes(paths: Paths, passes: int) -> Paths:
     k = np.maximum(seg[owner], 1)
     phase, r = np.divmod(t, k)
     closed = paths.closed[owner]
-    idx = np.where(closed, r, np.where(phase % 2 == 0, r, k - r))
+    back = ~closed & (phase % 2 == 1)
+    idx = np.where(back, k - r, r)
     idx = np.where(seg[owner] == 0, 0, idx)
-    return Paths(paths.xy[paths.starts[:-1][owner] + idx], new_starts, paths.closed,
-                 paths.unit, paths.field)
+    base = paths.starts[:-1][owner]
+    arcs = None
+    if paths.arcs is not None:
+        # a vertex where one pass ends and the next begins is reached by the pass that ends
+        turn = (r == 0) & (t > 0)
+        fwd = paths.arcs[base + np.where(turn & closed, k, idx)]
+        bwd = paths.reversed_arcs()[base + idx]
+        arcs = np.where(np.where(turn, ~closed & (phase % 2 == 0), back), bwd, fwd)
+        arcs = np.where(seg[owner] == 0, ARC_LINE, arcs).astype(np.int8)
+    return Paths(paths.xy[base + idx], new_starts, paths.closed, paths.unit, paths.field, arcs)
+
+
+@dataclass(frozen=True, eq=False)
+class CellPaths:
+    """Paths given cell by cell: each cell marks the paths of one template variant, shifted to
+    the cell's centre (contour operations: a few templates, many cells).
+
+    `paths()` builds the flat `Paths` (every chord vertex of every cell) for the readers that
+    need them; a writer that works cell by cell (the G-code writer) reads the templates and
+    never builds them. templates: the variants' paths (contours.Templates); variant, centre
+    (n, 2), unit, field: per cell, in marking order.
+    """
+
+    templates: Any
+    variant: np.ndarray
+    centre: np.ndarray
+    unit: np.ndarray
+    field: np.ndarray
+
+    @property
+    def count(self) -> int:
+        """Paths (all cells)."""
+        return int(self.templates.path_cnt[self.variant].sum())
+
+    def paths(self) -> Paths:
+        return self.templates.instance(self.variant, self.centre, self.unit, self.field)
 
 
 @dataclass(frozen=True)
@@ -177,6 +283,8 @@ class Operation:
     """One laser operation: parameters, paths in marking order, ordering statistics.
 
     kind: "hatch" (filled marks), "contours" (closed outlines) or "lines" (straight cuts).
+    marks: the paths, flat (`Paths`) or cell by cell (`CellPaths`); `paths` is always the
+    flat form (built once, when first asked for).
     jump_before_mm / jump_after_mm: jump travel of the generated order vs the optimised one
     (the optimised order is kept only if it is shorter).
     """
@@ -184,10 +292,25 @@ class Operation:
     name: str
     params: LaserOp
     kind: str
-    paths: Paths
+    marks: Paths | CellPaths
     jump_before_mm: float = 0.0
     jump_after_mm: float = 0.0
     notes: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> Paths:
+        if isinstance(self.marks, Paths):
+            return self.marks
+        built = self.__dict__.get("_paths")
+        if built is None:
+            built = self.marks.paths()
+            object.__setattr__(self, "_paths", built)
+        return built
+
+    @property
+    def strokes(self) -> int:
+        """Paths, without building them."""
+        return self.marks.count
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,27 @@ TWO_OPT_WINDOW = 32  # positions ahead that a 2-opt move may reach
 OR_OPT_WINDOW = 16  # positions either side where an Or-opt move may put a run
 OR_OPT_RUN = 3  # longest run of consecutive stops an Or-opt move relocates
 TWO_OPT_ROUNDS = 60
+SEARCH_BUDGET = 1 << 17  # stops x window of a refining local search: big sets get narrower
+MIN_WINDOW = 8  # the narrowest 2-opt window the budget leaves (Or-opt: half of it)
 FOCUS_MIN = 4000  # local search on more stops starts near the long jumps only
 FOCUS_RATIO = 1.25
 GREEDY_MAX = 3000  # the greedy walk is a candidate for sets up to this size (a Python loop)
 _EPS = 1e-9  # smallest gain (mm) a move must bring
 
 
+def _z(p: np.ndarray) -> np.ndarray:
+    """Points (..., 2) as complex numbers (...,): differences and distances are then single
+    numpy operations (np.abs of a complex array is a fast hypot)."""
+    p = np.asarray(p)
+    if np.iscomplexobj(p):
+        return p
+    p = np.asarray(p, float)
+    return p[..., 0] + 1j * p[..., 1]
+
+
 def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d = a - b
-    return np.hypot(d[..., 0], d[..., 1])
+    """Distances between complex points."""
+    return np.abs(a - b)
 
 
 def tour_length(points: np.ndarray, order: np.ndarray, entry: np.ndarray) -> float:
@@ -87,6 +99,7 @@ def zigzag(points: np.ndarray, rows: np.ndarray, entry: np.ndarray, offset: int 
     n = len(points)
     if n == 0:
         return np.zeros(0, np.int64)
+    entry = np.asarray(entry, float).reshape(2)
     rr = _row_rank(points, rows)
     best, best_len = None, np.inf
     for flip_y in (False, True):
@@ -99,8 +112,9 @@ def zigzag(points: np.ndarray, rows: np.ndarray, entry: np.ndarray, offset: int 
             col = np.empty(n, np.int64)
             col[o] = np.cumsum(new_col)
             order = np.lexsort((sub ^ (col % 2), sx, band))
-            for cand in (order, order[::-1]):
-                length = tour_length(points, cand, entry)
+            inner = tour_length(points, order[1:], points[order[0]])
+            for cand in (order, order[::-1]):  # the same walk either way but the first jump
+                length = inner + float(np.hypot(*(points[cand[0]] - entry)))
                 if length < best_len - 1e-12:
                     best, best_len = cand, length
     return best
@@ -305,30 +319,37 @@ def _or_opt_round(F: np.ndarray, X: np.ndarray, i: np.ndarray, window: int, run:
 def local_search(first: np.ndarray, exit_: np.ndarray, entry: np.ndarray,
                  order: np.ndarray | None = None, window: int = TWO_OPT_WINDOW,
                  or_window: int = OR_OPT_WINDOW, run: int = OR_OPT_RUN,
-                 rounds: int = TWO_OPT_ROUNDS, focus: bool | None = None) -> np.ndarray:
+                 rounds: int = TWO_OPT_ROUNDS, focus: bool | None = None,
+                 active: np.ndarray | None = None) -> np.ndarray:
     """A shorter order of stops (entered at first[k], left at exit_[k]) walked from `entry`:
     windowed 2-opt and Or-opt rounds (or_window = 0: 2-opt only) until no move gains, from
     `order` (default: as given). Never longer than the order it starts from.
 
     focus (default: for more than FOCUS_MIN stops): the first round looks only near the jumps
     longer than FOCUS_RATIO x the median jump (a tour that is already good elsewhere, such as
-    a zigzag over a lattice, is then refined in time proportional to its defects)."""
+    a zigzag over a lattice, is then refined in time proportional to its defects). active:
+    look only near these stops (indices into `order`) in the first round."""
     n = len(first)
     order = np.arange(n, dtype=np.int64) if order is None else \
         np.asarray(order, np.int64).copy()
     if n < 2:
         return order
-    entry = np.asarray(entry, float).reshape(1, 2)
+    first, exit_ = _z(first), _z(exit_)
+    entry = _z(np.asarray(entry, float).reshape(2)).reshape(1)
     m = n + 1
     reach = max(window, or_window) + run + 1
     kinds = ["2opt"] + (["or"] if or_window > 0 else [])
     start = np.ones(m, bool)
-    if focus or (focus is None and n > FOCUS_MIN):
-        jump = _dist(np.vstack([entry, exit_[order[:-1]]]), first[order])  # into position t+1
-        long_ = np.flatnonzero(jump > FOCUS_RATIO * np.median(jump))
+    seeds = None
+    if active is not None:
+        seeds = np.asarray(active, np.int64)
+    elif focus or (focus is None and n > FOCUS_MIN):
+        jump = _dist(np.concatenate([entry, exit_[order[:-1]]]), first[order])  # into t + 1
+        seeds = np.flatnonzero(jump > FOCUS_RATIO * np.median(jump))
+    if seeds is not None:
         d = np.zeros(m + 1, np.int64)
-        np.add.at(d, np.maximum(long_ - reach, 0), 1)
-        np.add.at(d, np.minimum(long_ + reach + 2, m), -1)
+        np.add.at(d, np.clip(seeds - reach, 0, m), 1)
+        np.add.at(d, np.clip(seeds + reach + 2, 0, m), -1)
         start = np.cumsum(d)[:m] > 0
     active = {k: start.copy() for k in kinds}
     for _ in range(rounds):
@@ -337,8 +358,8 @@ def local_search(first: np.ndarray, exit_: np.ndarray, entry: np.ndarray,
             act = active[kind]
             if not act.any():
                 continue
-            F = np.vstack([entry, first[order]])
-            X = np.vstack([entry, exit_[order]])
+            F = np.concatenate([entry, first[order]])
+            X = np.concatenate([entry, exit_[order]])
             if kind == "2opt":
                 spans = _two_opt_round(F, X, np.flatnonzero(act[:m - 2]), window, order)
             else:
@@ -389,37 +410,42 @@ def order_points(points: np.ndarray, entry: np.ndarray, rows: np.ndarray | None 
 
 
 def _cost(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, start: np.ndarray,
-          entry: np.ndarray) -> float:
+          entry: complex) -> float:
+    """Jumps (and inner jumps) of stops in order with the given start choices (complex)."""
     k = np.arange(len(start))
-    return jump_length(first[k, start], exit_[k, start], entry) + float(inner[k, start].sum())
+    f, x = first[k, start], exit_[k, start]
+    return float(np.abs(f - np.r_[entry, x[:-1]]).sum() + inner[k, start].sum())
 
 
 def choose_starts(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, entry: np.ndarray,
                   start: np.ndarray | None = None, sweeps: int = 30) -> np.ndarray:
     """Start choice (index into axis 1) for stops in the given order: first (n, S, 2) and
-    exit_ (n, S, 2) points of each choice, inner (n, S) jumps within the stop. From `start`
-    (default: the start nearest the previous stop's exits), coordinate descent: alternately all
-    odd and all even stops take the choice that minimises their jump in + inner + jump out."""
+    exit_ (n, S, 2) points of each choice (or complex (n, S)), inner (n, S) jumps within the
+    stop. From `start` (default: the start nearest the previous stop), coordinate descent:
+    alternately all odd and all even stops take the choice that minimises their jump in +
+    inner + jump out, until nothing changes (at most `sweeps` times)."""
     n = len(first)
     if n == 0:
         return np.zeros(0, np.int64)
-    entry = np.asarray(entry, float).reshape(1, 2)
+    first, exit_ = _z(first), _z(exit_)
+    entry = complex(_z(np.asarray(entry, float).reshape(2)))
     if start is None:
-        ref = np.vstack([entry, exit_[:-1].mean(axis=1)])
-        start = np.argmin(_dist(first, ref[:, None, :]) + inner, axis=1)
+        ref = np.r_[entry, exit_[:-1].mean(axis=1)]
+        start = np.argmin(np.abs(first - ref[:, None]) + inner, axis=1)
     s = np.asarray(start, np.int64).copy()
+    k = np.arange(n)
     for _ in range(sweeps):
         changed = False
         for parity in (0, 1):
-            i = np.arange(parity, n, 2)
+            i = k[parity::2]
             if not len(i):
                 continue
-            ip = np.maximum(i - 1, 0)
-            prev = np.where((i > 0)[:, None], exit_[ip, s[ip]], entry)
-            nx = np.minimum(i + 1, n - 1)
-            out = np.where((i + 1 < n)[:, None], _dist(exit_[i], first[nx, s[nx]][:, None, :]),
-                           0.0)
-            c = _dist(first[i], prev[:, None, :]) + inner[i] + out
+            xs = exit_[k, s]
+            fs = first[k, s]
+            prev = np.r_[entry, xs][i]  # exit of the stop before (the entry for stop 0)
+            nxt = np.r_[fs[1:], np.nan][i]  # start of the stop after (none after the last)
+            out = np.abs(exit_[i] - nxt[:, None])
+            c = np.abs(first[i] - prev[:, None]) + inner[i] + np.nan_to_num(out)
             pick = np.argmin(c, axis=1)
             r = np.arange(len(i))
             upd = c[r, pick] < c[r, s[i]] - _EPS
@@ -441,11 +467,13 @@ def order_cells(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, centre:
     walks (`rows`: the tiling's rows, or None). Candidates: serpentine and zigzags over the rows,
     greedy (up to GREEDY_MAX cells); each gets its starts chosen (choose_starts), the shortest
     is then refined `refine` times by local_search on its entry/exit points and a new start
-    choice, as long as that gains."""
+    choice, as long as that gains (windows narrowed for big sets: SEARCH_BUDGET)."""
     n = len(centre)
     entry = np.asarray(entry, float).reshape(2)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    first, exit_ = _z(first), _z(exit_)
+    ez = complex(_z(entry))
     cands = []
     if rows is not None:
         cands += [serpentine(centre, rows, entry), zigzag(centre, rows, entry, 0),
@@ -453,23 +481,30 @@ def order_cells(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, centre:
     if rows is None or n <= GREEDY_MAX:
         cands.append(greedy(centre, entry))
     best = None
-    for o in cands:
-        s = choose_starts(first[o], exit_[o], inner[o], entry)
-        c = _cost(first[o], exit_[o], inner[o], s, entry)
+    for o in cands:  # a quick start choice ranks the candidates; the best gets a full one
+        s = choose_starts(first[o], exit_[o], inner[o], entry, sweeps=1)
+        c = _cost(first[o], exit_[o], inner[o], s, ez)
         if best is None or c < best[0] - _EPS:
             best = (c, o, s)
-    cost, o, s = best
-    k = np.arange(n)
+    _, o, s = best
+    s = choose_starts(first[o], exit_[o], inner[o], entry, s)
+    cost = _cost(first[o], exit_[o], inner[o], s, ez)
+    active = None
+    window = int(np.clip(SEARCH_BUDGET // n, MIN_WINDOW, TWO_OPT_WINDOW))
     for _ in range(refine):
-        r = local_search(first[o, s], exit_[o, s], entry)
-        if np.array_equal(r, k):
+        r = local_search(first[o, s], exit_[o, s], entry, window=window,
+                         or_window=max(window // 2, MIN_WINDOW // 2), active=active)
+        if np.array_equal(r, np.arange(n)):
             break
-        o2 = o[r]
-        s2 = choose_starts(first[o2], exit_[o2], inner[o2], entry, s[r])
-        c2 = _cost(first[o2], exit_[o2], inner[o2], s2, entry)
+        o2, s2 = o[r], s[r]
+        s2 = choose_starts(first[o2], exit_[o2], inner[o2], entry, s2)
+        c2 = _cost(first[o2], exit_[o2], inner[o2], s2, ez)
         if not c2 < cost - _EPS:
             break
+        active = np.flatnonzero(s2 != s[r])  # look again where the start choice changed
         cost, o, s = c2, o2, s2
+        if not len(active):
+            break
     return o, s
 
 
