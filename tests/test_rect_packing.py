@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layoutgen.errors import LayoutgenError
-from layoutgen.tiling.rect_bounds import bound_arrays, upper_bound
+from layoutgen.tiling.rect_bounds import bound_arrays, knapsack_bound, upper_bound
 from layoutgen.tiling.rect_packing import pack_rectangles, to_integers
 
 EPS = 1e-7
@@ -159,12 +159,96 @@ def test_ships_spot_check():
 
 
 @needs_data
-def test_bounds_valid_on_all_cover_i():
-    """Barnes/area bounds never undercut a known optimum (vectorised over Cover I)."""
-    for name in ("CoverIA", "CoverIB"):
-        for L, W, l, w, opt in _load(name)[::7]:  # noqa: E741
-            ub, _ = upper_bound(*_reduced(L, W, l, w))
-            assert ub >= opt, (L, W, l, w, opt, ub)
+@pytest.mark.parametrize(("name", "step"), [("CoverIA", 7), ("CoverIB", 3), ("CoverIIA", 60),
+                                            ("CoverIIB", 20), ("Ships", 1)])
+def test_bounds_valid_on_cover_sets(name, step):
+    """Area/Barnes/line-knapsack bounds never undercut a known optimum."""
+    for L, W, l, w, opt in _load(name)[::step]:  # noqa: E741
+        x, y, a, b = _reduced(L, W, l, w)
+        ub, _ = upper_bound(x, y, a, b)
+        assert ub >= opt, (L, W, l, w, opt, ub)
+        if x >= min(a, b) and y >= min(a, b):
+            assert knapsack_bound(x, y, a, b) >= opt, (L, W, l, w, opt)
+
+
+def test_knapsack_bound_tighter_than_barnes():
+    # 9 x 8 with 5 x 2 items: area and Barnes allow 7; no cut line pattern mix allows more than 6
+    area, barnes = bound_arrays(np.array([9]), np.array([8]), 5, 2)
+    assert int(area[0]) == 7 and int(barnes[0]) == 7
+    assert knapsack_bound(9, 8, 5, 2) == 6
+    for dims, opt in (((9, 8, 5, 2), 6), ((20, 10, 7, 2), 13), ((14, 8, 5, 2), 10)):
+        res = pack_rectangles(*dims)
+        check_valid(res, *dims)
+        assert res.count == res.upper_bound == opt
+        assert res.bound_method == "line-knapsack hull"
+
+
+def _brute_knapsack(x: int, y: int, a: int, b: int) -> int:
+    """Largest n0 + n1 satisfying the line constraints, by enumerating line-pattern mixtures."""
+    best = 0
+    for n0 in range(x * y // (a * b) + 1):
+        for n1 in range(x * y // (a * b) + 1 - n0):
+            ok = True
+            for width, s0, s1, t0, t1, span in ((x, a, b, n0 * b, n1 * a, y),
+                                                (y, b, a, n0 * a, n1 * b, x)):
+                # (t0, t1) / span must be a convex combination of patterns i*s0 + j*s1 <= width
+                pts = [(i, j) for i in range(width // s0 + 1)
+                       for j in range((width - i * s0) // s1 + 1)]
+                # support function test over the hull's own facet normals and the axes
+                dirs = {(1, 0), (0, 1)}
+                for p in pts:
+                    for q in pts:
+                        if p != q:
+                            dirs.add((abs(q[1] - p[1]), abs(q[0] - p[0])))
+                for d0, d1 in dirs:
+                    if d0 * t0 + d1 * t1 > span * max(d0 * i + d1 * j for i, j in pts):
+                        ok = False
+                        break
+                if not ok:
+                    break
+            if ok:
+                best = max(best, n0 + n1)
+    return best
+
+
+@pytest.mark.parametrize(("x", "y", "a", "b"), [(9, 8, 5, 2), (11, 7, 3, 2), (13, 10, 4, 3),
+                                                (17, 9, 5, 3), (8, 8, 3, 2)])
+def test_knapsack_bound_matches_brute_force(x, y, a, b):
+    assert knapsack_bound(x, y, a, b) == _brute_knapsack(x, y, a, b)
+
+
+def test_guillotine_table_matches_reference():
+    """Raster-point guillotine DP (wavefront) equals the DP over every integer cut."""
+    from layoutgen.tiling.rect_bounds import normal_marks
+    from layoutgen.tiling.rect_guillotine import guillotine_table, make_axis
+
+    rng = random.Random(11)
+    for _ in range(12):
+        a, b = rng.randint(2, 7), rng.randint(1, 6)
+        big = rng.randint(12, 30)
+        ref = np.zeros((big + 1, big + 1), dtype=np.int64)
+        for x in range(big + 1):
+            for y in range(big + 1):
+                v = max((x // a) * (y // b), (x // b) * (y // a))
+                for c in range(1, x // 2 + 1):
+                    v = max(v, ref[c, y] + ref[x - c, y])
+                for c in range(1, y // 2 + 1):
+                    v = max(v, ref[x, c] + ref[x, y - c])
+                ref[x, y] = v
+        normals = np.flatnonzero(normal_marks(big, a, b))
+        ax = make_axis(normals, big)
+        g = guillotine_table(ax, ax, a, b)
+        assert np.array_equal(g, ref[np.ix_(normals, normals)]), (a, b, big)
+
+
+def test_item_table_cache_does_not_change_results():
+    from layoutgen.tiling import rect_guillotine
+
+    rect_guillotine._TABLES.clear()
+    cold = pack_rectangles(43, 26, 7, 3, cut="guillotine")
+    pack_rectangles(90, 61, 7, 3, cut="guillotine")  # grows the cached table of the item
+    warm = pack_rectangles(43, 26, 7, 3, cut="guillotine")
+    assert np.array_equal(cold.rects, warm.rects) and cold.count == warm.count
 
 
 def _reduced(L: int, W: int, l: int, w: int) -> tuple[int, int, int, int]:  # noqa: E741, N803

@@ -30,6 +30,18 @@ class Axis:
     vals: np.ndarray
     pos: np.ndarray
     cuts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    rasters: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def raster(self, i: int) -> np.ndarray:
+        """Reduced raster points r of size vals[i] with 0 < r < vals[i] (memoised)."""
+        r = self.rasters.get(i)
+        if r is None:
+            v = int(self.vals[i])
+            cand = self.vals[: i + 1]
+            r = np.unique(self.vals[self.pos[v - cand]])
+            r = r[(r > 0) & (r < v)]
+            self.rasters[i] = r
+        return r
 
     @property
     def n(self) -> int:
@@ -55,37 +67,43 @@ def make_axis(vals: np.ndarray, top: int) -> Axis:
     return axis
 
 
+def _padded_cuts(axis: Axis, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut index arrays of every candidate, padded to equal length with index `pad`."""
+    width = max((ca.shape[0] for ca, _ in axis.cuts), default=0)
+    pa = np.full((axis.n, max(width, 1)), pad, dtype=np.int64)
+    pb = np.full((axis.n, max(width, 1)), pad, dtype=np.int64)
+    for i, (ca, cb) in enumerate(axis.cuts):
+        pa[i, : ca.shape[0]] = ca
+        pb[i, : cb.shape[0]] = cb
+    return pa, pb
+
+
 def guillotine_table(ax: Axis, ay: Axis, a: int, b: int) -> np.ndarray:
-    """Best guillotine packing for every candidate sub-rectangle (int64 array nx x ny)."""
-    xs = ax.vals
-    ys = ay.vals
-    g = homogeneous(xs[:, None], ys[None, :], a, b).astype(np.int64)
-    ycuts = [(ca.tolist(), cb.tolist()) for ca, cb in ay.cuts]
-    small_y = ay.n <= 64
-    for i in range(ax.n):
-        ca, cb = ax.cuts[i]
-        if ca.shape[0]:
-            np.maximum(g[i], (g[ca] + g[cb]).max(axis=0), out=g[i])
-        if small_y:
-            row = g[i].tolist()
-            for j in range(ay.n):
-                la, lb = ycuts[j]
-                best = row[j]
-                for p, q in zip(la, lb, strict=True):
-                    s = row[p] + row[q]
-                    if s > best:
-                        best = s
-                row[j] = best
-            g[i] = row
-        else:
-            row = g[i]
-            for j in range(ay.n):
-                pa, pb = ay.cuts[j]
-                if pa.shape[0]:
-                    s = int((row[pa] + row[pb]).max())
-                    if s > row[j]:
-                        row[j] = s
-    return g
+    """Best guillotine packing for every candidate sub-rectangle (int64 array nx x ny).
+
+    G[i, j] depends only on G[i', j] (i' < i) and G[i, j'] (j' < j), so all cells of one
+    anti-diagonal i + j = d are computed at once (cut lists padded with an always-zero cell).
+    """
+    nx, ny = ax.n, ay.n
+    m = ny + 1
+    g = np.zeros((nx + 1, m), dtype=np.int64)  # last row and column: the zero cell
+    g[:nx, :ny] = homogeneous(ax.vals[:, None], ay.vals[None, :], a, b)
+    flat = g.ravel()
+    xa, xb = _padded_cuts(ax, nx)
+    ya, yb = _padded_cuts(ay, ny)
+    xa, xb, ya, yb = xa * m, xb * m, ya, yb
+    for d in range(1, nx + ny - 1):
+        i = np.arange(max(0, d - ny + 1), min(nx, d + 1), dtype=np.int64)
+        j = d - i
+        cell = i * m + j
+        best = flat[cell]
+        s = (flat[xa[i] + j[:, None]] + flat[xb[i] + j[:, None]]).max(axis=1)
+        np.maximum(best, s, out=best)
+        row = (i * m)[:, None]
+        s = (flat[row + ya[j]] + flat[row + yb[j]]).max(axis=1)
+        np.maximum(best, s, out=best)
+        flat[cell] = best
+    return np.ascontiguousarray(g[:nx, :ny])
 
 
 def guillotine_blocks(
@@ -124,3 +142,52 @@ def guillotine_blocks(
         p, q = int(ca[k]), int(cb[k])
         stack.append((i, p, x0, y0))
         stack.append((i, q, x0, y0 + int(ay.vals[p])))
+
+
+class ItemTables:
+    """Guillotine table of one item over all normal sizes up to `top` (both axes).
+
+    Axis candidates are all normal values (not sheet-dependent raster points), so the table of
+    a smaller sheet is a prefix block of this one: instances that share an item (after dividing
+    by the gcd) reuse it. The table is exact, so reuse never changes a result.
+    """
+
+    def __init__(self, a: int, b: int, top: int):
+        from layoutgen.tiling.rect_bounds import normal_marks
+
+        self.a, self.b, self.top = a, b, top
+        self.normals = np.flatnonzero(normal_marks(top, a, b))
+        self.axis = make_axis(self.normals, top)
+        self.g = guillotine_table(self.axis, self.axis, a, b)
+
+    def prefix(self, v: int) -> Axis:
+        """Axis over the normal values <= v (v normal)."""
+        n = int(self.axis.pos[v]) + 1
+        ax = self.axis
+        return Axis(vals=ax.vals[:n], pos=ax.pos[: v + 1], cuts=ax.cuts[:n], rasters=ax.rasters)
+
+
+_TABLES: dict[tuple[int, int], ItemTables] = {}
+_TABLES_KEEP = 4  # items kept (least recently used dropped)
+CACHE_STATES = 90_000  # largest cached table (states)
+
+
+def item_tables(a: int, b: int, x: int, y: int, n_states: int) -> ItemTables | None:
+    """Cached tables covering x x y for item a x b (None if too large to cache).
+
+    `n_states(v)` counts the normal values <= v; a table is regrown with 25 % head room.
+    """
+    key = (min(a, b), max(a, b))
+    need = max(x, y)
+    t = _TABLES.pop(key, None)
+    if t is None or t.top < need:
+        top = max(need, int(1.25 * t.top) if t is not None else need)
+        if n_states(top) ** 2 > CACHE_STATES:
+            top = need
+            if n_states(top) ** 2 > CACHE_STATES:
+                return None
+        t = ItemTables(a, b, top)
+    _TABLES[key] = t
+    while len(_TABLES) > _TABLES_KEEP:
+        del _TABLES[next(iter(_TABLES))]
+    return t

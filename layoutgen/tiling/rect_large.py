@@ -11,8 +11,6 @@ Two families, best kept:
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from layoutgen.tiling.rect_bounds import floor_map
@@ -137,13 +135,11 @@ def _coarse_values(v: int, a: int, b: int, fl: np.ndarray) -> np.ndarray | None:
 
 
 def large_blocks(
-    x: int, y: int, a: int, b: int, normals: np.ndarray, deadline: float
+    x: int, y: int, a: int, b: int, normals: np.ndarray
 ) -> tuple[int, list[Block], str]:
     """Best pattern found for a large instance: (count, blocks, strategy)."""
     best_n, best_blocks = three_block(x, y, a, b)
     strategy = "three-block"
-    if time.monotonic() > deadline:
-        return best_n, best_blocks, strategy
     mark = np.zeros(max(x, y) + 1, dtype=bool)
     mark[normals[normals <= max(x, y)]] = True
     fl = floor_map(mark)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -30,6 +29,7 @@ from layoutgen.tiling.rect_guillotine import (
     Block,
     guillotine_blocks,
     guillotine_table,
+    item_tables,
     make_axis,
 )
 from layoutgen.tiling.rect_large import large_blocks
@@ -40,7 +40,7 @@ __all__ = ["pack_rectangles", "solve_int", "IntSolution"]
 
 _MAX_SCALE = 10**6  # finest grid used for non-decimal data (1e-6 of the input unit)
 _MAX_INT = 5 * 10**6  # largest scaled sheet side (in item-gcd units) handled exactly
-_WORK_PER_S = 60_000  # search work units per second of time limit (see rect_recursive.Budget)
+_WORK_PER_S = 45_000  # search work units per second of time limit (see rect_recursive.Budget)
 _MAX_CELLS = 20_000_000  # refuse packings whose area bound exceeds this
 _SMALL_STATES = 40000  # raster sub-rectangles for the full exact / recursive machinery
 _MEDIUM_STATES = 40000  # raster sub-rectangles for the exact guillotine programme
@@ -110,16 +110,21 @@ def solve_int(
     """Best packing of a x b items (rotation allowed) into big_x x big_y, all integers > 0.
 
     The recursive searches get a deterministic work budget proportional to `time_limit_s`
-    (calibrated so that it is spent in about that time on an idle machine) and a wall-clock
-    deadline at the same limit as a safety net.
+    (calibrated so that it is spent in well under that time on an idle machine); the result
+    never depends on the clock.
     """
     limit = max(0.05, float(time_limit_s))
-    deadline = time.monotonic() + 0.92 * limit
-    return _solve_int(big_x, big_y, a, b, cut, Budget(int(_WORK_PER_S * limit), deadline))
+    return _solve_int(big_x, big_y, a, b, cut, Budget(int(_WORK_PER_S * limit)))
+
+
+def _normal_count(a: int, b: int):
+    def count(v: int) -> int:
+        return int(normal_marks(v, a, b).sum())
+
+    return count
 
 
 def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget) -> IntSolution:
-    deadline = budget.deadline
     g = math.gcd(a, b)
     if g > 1:
         sol = _solve_int(big_x // g, big_y // g, a // g, b // g, cut, budget)
@@ -143,14 +148,19 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
     nys = int(np.searchsorted(normals, y, side="right"))
     states = nxs * nys
     if states > _MEDIUM_STATES:
-        n, blocks, strat = large_blocks(x, y, a, b, normals, deadline)
+        n, blocks, strat = large_blocks(x, y, a, b, normals)
         if n > best_n:
             best_n, best, strategy = n, blocks, strat
         return IntSolution(best_n, best, strategy, ub, method)
 
-    ax = make_axis(normals[:nxs], x)
-    ay = make_axis(normals[:nys], y)
-    gt = guillotine_table(ax, ay, a, b)
+    tables = item_tables(a, b, x, y, _normal_count(a, b))
+    if tables is not None:
+        ax, ay = tables.prefix(x), tables.prefix(y)
+        gt = tables.g[: ax.n, : ay.n]
+    else:
+        ax = make_axis(normals[:nxs], x)
+        ay = make_axis(normals[:nys], y)
+        gt = guillotine_table(ax, ay, a, b)
     gn = int(gt[-1, -1])
     if gn > best_n:
         blocks: list[Block] = []

@@ -22,8 +22,6 @@ Morabito (2010).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from layoutgen.tiling.rect_bounds import bound_arrays
@@ -37,27 +35,29 @@ class _Timeout(Exception):
 
 
 class Budget:
-    """Deterministic work budget (abstract units) with a wall-clock deadline as safety net.
+    """Deterministic work budget (abstract units).
 
-    The searches charge units for states expanded and candidate cuts scored, so a run that ends
-    on the work budget gives the same answer on any machine; the deadline only bites on a
-    machine too slow (or loaded) to spend the budget in time.
+    The searches charge units for states expanded and candidate cuts scored; a search that runs
+    out stops with the best packing found so far, so the answer never depends on the clock or
+    the machine load (same input, same output).
     """
 
-    def __init__(self, work: int, deadline: float):
+    def __init__(self, work: int):
         self.left = work
-        self.deadline = deadline
-        self.calls = 0
+        self.total = work
 
     def charge(self, units: int) -> None:
         self.left -= units
-        self.calls += 1
-        if self.left < 0 or (self.calls % 8 == 0 and time.monotonic() > self.deadline):
+        if self.left < 0:
             raise _Timeout
 
     @property
     def exhausted(self) -> bool:
-        return self.left < 0 or time.monotonic() > self.deadline
+        return self.left < 0
+
+    @property
+    def used(self) -> int:
+        return self.total - self.left
 
 
 class FiveBlock:
@@ -81,15 +81,8 @@ class FiveBlock:
         # ub_eff: the upper bound while unsolved, the value once solved
         self.ub_eff = np.where(self.solved, self.val, self.ub)
         self.choice: dict[int, tuple[int, int, int, int]] = {}
-        self.rx = [self._raster(ax, i) for i in range(ax.n)]
-        self.ry = [self._raster(ay, j) for j in range(ay.n)]
-
-    @staticmethod
-    def _raster(axis: Axis, i: int) -> np.ndarray:
-        v = int(axis.vals[i])
-        cand = axis.vals[: i + 1]
-        r = np.unique(axis.vals[axis.pos[v - cand]])
-        return r[(r > 0) & (r < v)]
+        self.rx = [ax.raster(i) for i in range(ax.n)]
+        self.ry = [ay.raster(j) for j in range(ay.n)]
 
     # ------------------------------------------------------------------ candidates
 
@@ -236,11 +229,19 @@ class FiveBlock:
 
 
 def five_block(
-    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget
+    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget, ub: int | None = None
 ) -> tuple[int, FiveBlock]:
-    """Run the recursive five-block heuristic on the whole sheet; returns (value, search)."""
+    """Run the recursive five-block heuristic on the whole sheet; returns (value, search).
+
+    `ub`, a (tighter) bound of the whole sheet, stops the search as soon as it is met.
+    """
     fb = FiveBlock(ax, ay, a, b, gt, budget)
     top = fb.nx * fb.ny - 1
+    if ub is not None and ub < fb.ub[top]:
+        fb.ub[top] = max(ub, int(fb.val[top]))
+        if not fb.solved[top]:
+            fb.ub_eff[top] = fb.ub[top]
+        fb._set(top, int(fb.val[top]), False)
     try:
         fb.solve(top)
     except _Timeout:
@@ -254,7 +255,7 @@ def recursive_partition(
     """Five-block heuristic then (if still short of the bound) the L-approach."""
     from layoutgen.tiling.rect_lshape import LApproach
 
-    n, fb = five_block(ax, ay, a, b, gt, budget)
+    n, fb = five_block(ax, ay, a, b, gt, budget, ub)
     top = fb.nx * fb.ny - 1
     blocks: list[Block] = []
     fb.blocks_of(top, 0, 0, blocks)
