@@ -190,3 +190,18 @@ def test_shrunk_blocks_are_kerf_apart(obs, kerf) -> None:
         for blk in blocks:
             for o in boxes:
                 assert not K._overlaps(blk, o)
+
+
+def test_guillotine_over_budget_falls_back() -> None:
+    usable = (0.0, 0.0, 50.0, 50.0)
+    keepouts = [(shapely.box(10 * i + 2, 10 * i + 3, 10 * i + 5, 10 * i + 6), 0.2)
+                for i in range(4)]
+    shape = S.rect(3, 3)
+    res = K.pack_with_keepouts(usable, keepouts, _grid_packer(3, 3, 0.1), shape=shape, kerf=0.1,
+                               strategies=("guillotine",), guillotine_budget=3)
+    _check(res, shape, usable, keepouts, 0.1)
+    assert res.strategy == "holes"
+    full = K.pack_with_keepouts(usable, keepouts, _grid_packer(3, 3, 0.1), shape=shape,
+                                kerf=0.1)
+    _check(full, shape, usable, keepouts, 0.1)
+    assert full.count >= res.count

@@ -193,3 +193,12 @@ def test_speed_100k_polygons() -> None:
     dt = time.perf_counter() - t
     assert rep.ok and rep.n_cells == n * n
     assert dt < 10, dt
+
+
+def test_point_keepout_may_touch_but_not_enter() -> None:
+    for shape in (S.rect(2, 2), S.circle(2), SHAPES["triangle"]):
+        ko = [(shapely.Point(10, 10), 0.0)]
+        assert not verify_placements(shape, [10.3], [10.2], 0, usable=None, keepouts=ko).ok
+        edge = verify_placements(shape, [10], [10 + shape.height / 2], 0, usable=None,
+                                 keepouts=ko)
+        assert edge.ok

@@ -75,8 +75,10 @@ def _obstacles(usable: Box, keepouts: Sequence[tuple[BaseGeometry, float]]) -> l
         if geom.is_empty:
             continue
         x0, y0, x1, y1 = geom.bounds
-        x0, y0, x1, y1 = max(x0 - c, ux0), max(y0 - c, uy0), min(x1 + c, ux1), min(y1 + c, uy1)
-        if x1 > x0 and y1 > y0:  # zero-area keep-outs without clearance forbid nothing
+        pad = max(c, 1e-9)  # a point or line without clearance still may not enter a cell
+        x0, y0 = max(x0 - pad, ux0), max(y0 - pad, uy0)
+        x1, y1 = min(x1 + pad, ux1), min(y1 + pad, uy1)
+        if x1 > x0 and y1 > y0:
             out.append((x0, y0, x1, y1))
     return out
 
@@ -328,6 +330,8 @@ def pack_with_keepouts(
             blocks = [_transpose(b) for b in _bands(_transpose(U), [_transpose(o) for o in obs])]
         blocks = shrink_blocks(sorted(blocks), kerf)
         results.append((strat, join([packer.placements(b) for b in blocks]), blocks))
+    if not results:  # only the guillotine search was asked for and it ran over budget
+        results.append(("holes", holes(U), [U]))
     counts = {s: len(p[0]) for s, p, _ in results}
     strat, (x, y, r), blocks = max(results, key=lambda t: len(t[1][0]))
     order = np.lexsort((np.round(x, 9), np.round(y, 9)))

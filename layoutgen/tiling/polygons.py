@@ -188,10 +188,17 @@ def _lattice_ok(parts: list[np.ndarray], px: float, s: float, h: float, kerf: fl
     return True
 
 
-def _fit(parts: list[np.ndarray], rots: list[float], offs: list[np.ndarray], px: float,
-         s: float, h: float, W: float, H: float):
-    """Place the lattice of motifs in [0, W] x [0, H] with the best phase; (count, x, y, rot)."""
-    bb = np.array([[v[:, 0].min(), v[:, 1].min(), v[:, 0].max(), v[:, 1].max()] for v in parts])
+def _bboxes(parts: list[np.ndarray]) -> np.ndarray:
+    return np.array([[v[:, 0].min(), v[:, 1].min(), v[:, 0].max(), v[:, 1].max()] for v in parts])
+
+
+def _fit(parts: list[np.ndarray], px: float, s: float, h: float, W: float, H: float,
+         max_rows: int = 64) -> tuple[int, float, float]:
+    """Best phase (ox, oy) of the motif lattice in [0, W] x [0, H]: (count, ox, oy).
+
+    Candidate phases put some part flush with the left edge in one of up to `max_rows` rows.
+    """
+    bb = _bboxes(parts)
     best = (0, 0.0, 0.0)
     for oy in sorted({float(np.mod(-b[1], h)) for b in bb}):
         rows = []
@@ -204,7 +211,7 @@ def _fit(parts: list[np.ndarray], rots: list[float], offs: list[np.ndarray], px:
             continue
         oxs = {0.0}
         for q, j in rows:
-            jj = j if len(j) <= 256 else j[np.linspace(0, len(j) - 1, 256).astype(int)]
+            jj = j if len(j) <= max_rows else j[np.linspace(0, len(j) - 1, max_rows).astype(int)]
             oxs.update(np.round(np.mod(-bb[q, 0] - jj * s, px), 12).tolist())
         ox = np.array(sorted(oxs))
         total = np.zeros(len(ox), np.int64)
@@ -216,11 +223,14 @@ def _fit(parts: list[np.ndarray], rots: list[float], offs: list[np.ndarray], px:
         k = int(np.argmax(total))
         if total[k] > best[0]:
             best = (int(total[k]), float(ox[k]), oy)
-    count, ox, oy = best
-    if count == 0:
-        z = np.zeros(0)
-        return 0, z, z, z
-    xs, ys, rs = [], [], []
+    return best
+
+
+def _place(parts: list[np.ndarray], rots: list[float], offs: list[np.ndarray], px: float,
+           s: float, h: float, W: float, H: float, ox: float, oy: float):
+    """Centres and rotations of every motif part of the lattice that fits the rectangle."""
+    bb = _bboxes(parts)
+    xs, ys, rs = [np.zeros(0)], [np.zeros(0)], [np.zeros(0)]
     for q, b in enumerate(bb):
         jlo = math.ceil((-oy - b[1]) / h - _EPS)
         jhi = math.floor((H - oy - b[3]) / h + _EPS)
@@ -235,8 +245,7 @@ def _fit(parts: list[np.ndarray], rots: list[float], offs: list[np.ndarray], px:
         xs.append(ox + jr * s + i * px + offs[q][0])
         ys.append(oy + jr * h + offs[q][1])
         rs.append(np.full(len(jr), rots[q]))
-    x, y, r = np.concatenate(xs), np.concatenate(ys), np.concatenate(rs)
-    return count, x, y, r
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(rs)
 
 
 
@@ -261,12 +270,12 @@ def _motif_density(parts_rel, nfps, halo: float) -> float:
 
 
 def _pack_motif(parts_rel: list[tuple[np.ndarray, float, np.ndarray]], nfps, W: float,
-                H: float, kerf: float, halo: float):
+                H: float, kerf: float, halo: float, n_best: int = 4):
     """Best fitted lattice for a motif with rows along x.
 
     parts_rel: (vertices centred on the part's own centre, rotation, part centre offset);
     nfps[a, b]: no-fit polygon of part b around part a (both at the origin).
-    Returns (count, x, y, rot, description) or None.
+    Returns (count, placement parameters for `_place`, description) or None.
     """
     verts = [v + off for v, _, off in parts_rel]
     rots = [r for _, r, _ in parts_rel]
@@ -278,12 +287,13 @@ def _pack_motif(parts_rel: list[tuple[np.ndarray, float, np.ndarray]], nfps, W: 
     h_min = len(verts) * halo / px
     best = None
     bnd = F.bounds
-    for s, h in _shift_candidates(F, px, h_min):
+    for s, h in _shift_candidates(F, px, h_min, n_best):
         if not _lattice_ok(verts, px, s, h, kerf, max(-bnd[0], bnd[2]), max(-bnd[1], bnd[3])):
             continue
-        count, x, y, r = _fit(verts, rots, offs, px, s, h, W, H)
+        count, ox, oy = _fit(verts, px, s, h, W, H)
         if best is None or count > best[0]:
-            best = (count, x, y, r, f"pitch {px:.6g} mm, row shift {s:.6g} mm, row step {h:.6g} mm")
+            best = (count, (verts, rots, offs, px, s, h, W, H, ox, oy),
+                    f"pitch {px:.6g} mm, row shift {s:.6g} mm, row step {h:.6g} mm")
     return best
 
 
@@ -350,7 +360,8 @@ def pack_polygons(
     method = ("kerf-halo area bound: cells grown by kerf/2 are disjoint inside the usable "
               "area grown by kerf/2")
     symmetric = Polygon(v0).symmetric_difference(Polygon(-v0)).area <= 1e-9 * Polygon(v0).area
-    best = (0, np.zeros(0), np.zeros(0), np.zeros(0), "none (no cell fits)")
+    best = (0, None, "none (no cell fits)")
+    large = W * H / halo > 5000
     seen: set[int] = set()
     for theta in rots:
         key = theta % 180 if symmetric else theta
@@ -362,20 +373,31 @@ def pack_polygons(
             motifs.append(("double lattice", [(theta, None), ((theta + 180) % 360, "t")]))
         for name, spec in motifs:
             for along in ("x", "y"):
-                res = _pack_spec(v0, spec, W, H, kerf, halo, along)
+                res = _pack_spec(v0, spec, W, H, kerf, halo, along, large)
                 if res is not None and res[0] > best[0]:
                     label = "/".join(f"{t}" for t, _ in spec)
-                    best = (res[0], res[1], res[2], res[3],
-                            f"{name} {label} deg, rows along {along} ({res[4]})")
-    count, x, y, r, desc = best
+                    best = (res[0], res[1], f"{name} {label} deg, rows along {along} ({res[2]})")
+    count, plan, desc = best
+    if plan is None:
+        x = y = r = np.zeros(0)
+    else:
+        x, y, r = _realise(v0, plan, W, H)
+        if len(x) != count:
+            raise AssertionError(f"polygons: placed {len(x)} cells, expected {count}")
     if count > bound:
         raise AssertionError(f"polygons: {count} placed but the area bound is {bound}")
     order = np.lexsort((np.round(x, 9), np.round(y, 9)))
     return x[order], y[order], r[order], desc, bound, method
 
 
-def _pack_spec(v0: np.ndarray, spec, W: float, H: float, kerf: float, halo: float, along: str):
-    """Pack one motif spec with rows along x or y; returns (count, x, y, rot, desc) or None."""
+def _pack_spec(v0: np.ndarray, spec, W: float, H: float, kerf: float, halo: float, along: str,
+               large: bool):
+    """Best fitted lattice of one motif spec with rows along x or y.
+
+    Returns (count, placement parameters, description) or None; `_realise` turns the
+    parameters into sheet placements. `large` (many cells expected): fewer candidates are
+    fitted, since the densest lattice then decides.
+    """
     # rows along y: solve in the frame turned by -90 deg (x' = y, y' = W - x), then turn back
     turn = -90.0 if along == "y" else 0.0
     Wf, Hf = (H, W) if along == "y" else (W, H)
@@ -392,21 +414,26 @@ def _pack_spec(v0: np.ndarray, spec, W: float, H: float, kerf: float, halo: floa
         candidates = [[(base[0][0], base[0][1], np.zeros(2)), (base[1][0], base[1][1], t)]
                       for t in ts]
         dens = [_motif_density(c, nfps, halo) for c in candidates]
-        keep = np.argsort(-np.asarray(dens), kind="stable")[:T_KEEP]
+        keep = np.argsort(-np.asarray(dens), kind="stable")[:1 if large else T_KEEP]
         candidates = [candidates[i] for i in sorted(keep)]
     best = None
     for parts in candidates:
-        res = _pack_motif(parts, nfps, Wf, Hf, kerf, halo)
+        res = _pack_motif(parts, nfps, Wf, Hf, kerf, halo, n_best=2 if large else 4)
         if res is not None and (best is None or res[0] > best[0]):
             best = res
     if best is None or best[0] == 0:
-        return best
-    count, x, y, r, desc = best
-    verts = {}
-    for theta, _ in spec:
-        verts[float(theta)] = transform_vertices(v0, 0, 0, theta + turn)
+        return None
+    count, params, desc = best
+    return count, (params, along, turn, [float(t) for t, _ in spec]), desc
+
+
+def _realise(v0: np.ndarray, plan, W: float, H: float):
+    """Placements (x, y, rot) on the usable rectangle from `_pack_spec`'s parameters."""
+    params, along, turn, thetas = plan
+    Wf, Hf = (H, W) if along == "y" else (W, H)
+    x, y, r = _place(*params)
+    verts = {t: transform_vertices(v0, 0, 0, t + turn) for t in thetas}
     x, y = _centre(x, y, r, verts, Wf, Hf)
     if along == "y":
         x, y = W - y, x
-        r = np.mod(r, 360.0)
-    return count, x, y, r, desc
+    return x, y, np.mod(r, 360.0)

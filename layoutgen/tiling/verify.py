@@ -182,7 +182,11 @@ def near_pairs(
 
 def _keepout_hits(cells: _Cells, keepouts: Iterable[tuple[BaseGeometry, float]],
                   tol: float) -> list[np.ndarray]:
-    """For each keep-out, the cells closer than its clearance or reaching into it (beyond tol)."""
+    """For each keep-out, the cells closer than its clearance or reaching into it (beyond tol).
+
+    A keep-out of clearance 0 still may not enter a cell (a fiducial point may touch a cell's
+    edge, not lie inside it).
+    """
     out = []
     r = cells.r
     for k_i, item in enumerate(keepouts):
@@ -205,12 +209,15 @@ def _keepout_hits(cells: _Cells, keepouts: Iterable[tuple[BaseGeometry, float]],
             out.append(np.zeros(0, np.int64))
             continue
         core = cells.geoms(cand)
-        hit = shapely.distance(geom, core) - r < clearance - tol
-        if geom.area > 0:  # no overlap with the keep-out's interior (matters at clearance 0)
-            inner = geom.buffer(-tol, join_style="mitre") if tol > 0 else geom
-            if not inner.is_empty:
-                hit |= (shapely.distance(inner, core) < r) if r > 0 else shapely.intersects(
-                    inner, core) & ~shapely.touches(inner, core)
+        # signed gap: negative when the keep-out reaches into the cell (exact for r > 0)
+        gap = shapely.distance(geom, core) - r
+        hit = gap < clearance - tol
+        if r == 0:  # polygon cells: the keep-out must not enter the interior (clearance 0)
+            touch = np.flatnonzero(~hit & (gap <= 0))
+            if len(touch):
+                inner = shapely.buffer(core[touch], -tol, join_style="mitre") if tol > 0 else \
+                    core[touch]
+                hit[touch] = shapely.intersects(inner, geom) & ~shapely.touches(inner, geom)
         out.append(cand[hit])
     return out
 
