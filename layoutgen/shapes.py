@@ -152,24 +152,26 @@ def polygon(vertices: np.ndarray, source: str = "polygon") -> CellShape:
     return CellShape("polygon", x1 - x0, y1 - y0, 0.0, v)
 
 
-def polygon_from_wkt(text: str) -> CellShape:
+def polygon_from_wkt(text: str, source: str = "WKT") -> CellShape:
     """A polygon cell from WKT: POLYGON (no holes), LINEARRING or a closed LINESTRING."""
     try:
         geom = shapely.from_wkt(str(text).strip())
     except Exception as exc:  # shapely raises GEOSException / ValueError
-        raise LayoutgenError(f"WKT: cannot parse the outline ({exc})") from exc
+        raise LayoutgenError(f"{source}: cannot parse the outline ({exc})") from exc
     if geom is None or geom.is_empty:
-        raise LayoutgenError("WKT: empty geometry; give a POLYGON")
+        raise LayoutgenError(f"{source}: empty geometry; give a POLYGON")
     if isinstance(geom, Polygon):
         if len(geom.interiors):
-            raise LayoutgenError("WKT: polygon has holes; a cell outline must be a simple polygon")
-        return polygon(np.asarray(geom.exterior.coords), "WKT")
+            raise LayoutgenError(
+                f"{source}: polygon has holes; a cell outline must be a simple polygon")
+        return polygon(np.asarray(geom.exterior.coords), source)
     if isinstance(geom, LineString | LinearRing):
         c = np.asarray(geom.coords)
         if len(c) < 2 or not np.allclose(c[0], c[-1], atol=1e-9):
-            raise LayoutgenError("WKT: the outline is an open LINESTRING; close it or use POLYGON")
-        return polygon(c, "WKT")
-    raise LayoutgenError(f"WKT: got a {geom.geom_type}; a cell outline must be one POLYGON")
+            raise LayoutgenError(
+                f"{source}: the outline is an open LINESTRING; close it or use POLYGON")
+        return polygon(c, source)
+    raise LayoutgenError(f"{source}: got a {geom.geom_type}; a cell outline must be one POLYGON")
 
 
 def _chain_pieces(pieces: list[np.ndarray], tol: float) -> tuple[list[np.ndarray], int]:
@@ -265,7 +267,7 @@ def load_polygon(path: str | Path, **kwargs: float) -> CellShape:
             text = p.read_text()
         except OSError as exc:
             raise LayoutgenError(f"{p}: cannot read the outline file ({exc})") from exc
-        return polygon_from_wkt(text)
+        return polygon_from_wkt(text, str(p))
     if ext == ".dxf":
         return polygon_from_dxf(p, **kwargs)
     raise LayoutgenError(f"{p}: unknown outline file type {ext!r} (allowed: .wkt, .txt, .dxf)")

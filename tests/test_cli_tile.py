@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import assert_user_error
+from conftest import REPO, assert_user_error
 from layoutgen.cli.sheet_opts import resolve_sheet
 from layoutgen.tiling.engine import tile, verify_tiling
 
@@ -97,3 +97,35 @@ def test_tile_errors(cli, tmp_path, args: list[str], words: list[str]) -> None:
     out = tmp_path / "out"
     assert_user_error(cli("tile", *args, "-o", out), *words)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_keepouts_round_and_polygon_cells_verify(cli, tmp_path) -> None:
+    r = cli("tile", "--sheet", "300x300", "--cell", "10x8", "--keepout", "100,100,20,20,1",
+            "--keepout", "0,140,300,10", "--verify", "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert d["verify"]["ok"] and d["strategy"].startswith("keep-outs/")
+    pts = np.array(d["placements"])
+    # clear of the keep-out plus its 1 mm clearance (cell half-extents at most 5 x 5)
+    near = (np.abs(pts[:, 0] - 110) < 10 + 5 + 1 - 1e-9) & (np.abs(pts[:, 1] - 110) < 10 + 5 + 1)
+    assert d["count"] > 900 and not np.any(near & (np.abs(pts[:, 0] - 110) < 11)
+                                          & (np.abs(pts[:, 1] - 110) < 11))
+    r = cli("tile", "--sheet", "120x100", "--cell", "12", "--shape", "circle", "--verify",
+            "--json")
+    d = json.loads(r.out)
+    assert r.code == 0 and d["verify"]["ok"] and d["count"] <= d["upper_bound"]
+    # a square grid fits floor(110.05/12.05) x floor(90.05/12.05) = 9 x 7; hex rows do better
+    assert d["count"] >= 63
+    r = cli("tile", "--sheet", "150x150", "--polygon", REPO / "examples" / "tab_cell.dxf",
+            "--verify", "--json")
+    d = json.loads(r.out)
+    assert r.code == 0 and d["verify"]["ok"] and d["count"] <= d["upper_bound"]
+
+
+def test_broken_polygons_are_refused(cli, tmp_path) -> None:
+    bow = tmp_path / "bow.wkt"
+    bow.write_text("POLYGON ((0 0, 10 10, 10 0, 0 10, 0 0))")
+    assert_user_error(cli("tile", "--sheet", "100x100", "--polygon", bow), "bow.wkt")
+    bad = tmp_path / "bad.wkt"
+    bad.write_text("POLYGON ((0 0, 1 1")
+    assert_user_error(cli("tile", "--sheet", "100x100", "--polygon", bad), "bad.wkt")
