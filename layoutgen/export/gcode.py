@@ -29,6 +29,7 @@ import numpy as np
 
 from layoutgen.fileio import atomic_path
 from layoutgen.toolpath import fmt
+from layoutgen.toolpath.fields import field_runs
 from layoutgen.toolpath.model import (
     ARC_CW,
     ARC_LINE,
@@ -55,16 +56,6 @@ def _describe(op: Operation, index: int, count: int) -> str:
             f"{p.jump_speed_mm_s:g} mm/s, {p.frequency_khz:g} kHz, pulse {p.pulse_width_ns:g} "
             f"ns, passes {p.passes}, spot {p.spot_um:g} um, laser on/off delay "
             f"{p.laser_on_delay_us:g}/{p.laser_off_delay_us:g} us")
-
-
-def _runs(field: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, end, field) of each run of consecutive paths (or cells) in one field."""
-    if not len(field):
-        return []
-    cut = np.flatnonzero(field[1:] != field[:-1]) + 1
-    starts = np.r_[0, cut]
-    ends = np.r_[cut, len(field)]
-    return [(int(a), int(b), int(field[a])) for a, b in zip(starts, ends, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -231,7 +222,7 @@ def _write(tp: Toolpath, path: str | Path, flavour: str) -> Path:
             marks = op.marks
             cells = isinstance(marks, CellPaths)
             tm = _template_moves(marks.templates, arcs) if cells else None
-            for a, b, f in _runs(marks.field):
+            for a, b, f in field_runs(marks.field):
                 cx, cy = tp.fields.centers[f]
                 fh.write(f"(scan field {f}: centre X{_fnum(cx)} Y{_fnum(cy)})\n"
                          .encode("ascii"))

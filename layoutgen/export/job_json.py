@@ -17,6 +17,7 @@ import numpy as np
 
 from layoutgen.fileio import atomic_path
 from layoutgen.toolpath import fmt
+from layoutgen.toolpath.fields import field_runs
 from layoutgen.toolpath.metrics import job_metrics, rounded
 from layoutgen.toolpath.model import Paths, Toolpath, laser_params
 
@@ -94,7 +95,7 @@ def write_job_json(tp: Toolpath, path: str | Path) -> Path:
             m = json.dumps(meta, allow_nan=False)
             fh.write((("," if i else "") + m[:-1] + ',\n"records": [').encode("utf-8"))
             paths = op.paths
-            runs = _runs(paths.field)
+            runs = field_runs(paths.field)
             for j, (a, b, f) in enumerate(runs):
                 cx, cy = np.round(tp.fields.centers[f], DECIMALS).tolist()
                 fh.write((("," if j else "") + f'\n{{"field":{f},"center":[{cx},{cy}]}}')
@@ -107,12 +108,3 @@ def write_job_json(tp: Toolpath, path: str | Path) -> Path:
             fh.write(b"\n]}")
         fh.write(b"\n]}\n")
     return target
-
-
-def _runs(field: np.ndarray) -> list[tuple[int, int, int]]:
-    if not len(field):
-        return []
-    cut = np.flatnonzero(field[1:] != field[:-1]) + 1
-    starts = np.r_[0, cut]
-    ends = np.r_[cut, len(field)]
-    return [(int(a), int(b), int(field[a])) for a, b in zip(starts, ends, strict=True)]

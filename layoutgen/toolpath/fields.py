@@ -246,3 +246,13 @@ def windows(xy_lo: np.ndarray, xy_hi: np.ndarray, field: np.ndarray, n_fields: i
     used = np.isfinite(lo[:, 0])
     out[used] = np.column_stack([lo[used], hi[used]])
     return out
+
+
+def field_runs(field: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, end, field) of each run of consecutive paths (or cells) in one scan field."""
+    if not len(field):
+        return []
+    cut = np.flatnonzero(field[1:] != field[:-1]) + 1
+    starts = np.r_[0, cut]
+    ends = np.r_[cut, len(field)]
+    return [(int(a), int(b), int(field[a])) for a, b in zip(starts, ends, strict=True)]
