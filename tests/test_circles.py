@@ -17,7 +17,10 @@ from layoutgen.errors import LayoutgenError
 from layoutgen.tiling import circles as C
 from layoutgen.tiling.verify import verify_placements
 
-TABLE = Path(__file__).resolve().parents[2] / "shared/benchmarks/circles/circles_in_square.tsv"
+_REL = "benchmarks/circles/circles_in_square.tsv"
+TABLE = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / _REL,
+                          Path("/work/shared") / _REL) if p.is_file()),
+             Path(__file__).resolve().parents[2] / "shared" / _REL)
 
 
 def _specht() -> dict[int, float]:
