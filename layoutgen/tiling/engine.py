@@ -212,12 +212,15 @@ def make_tiling(x: np.ndarray, y: np.ndarray, rot: np.ndarray, strategy: str, up
     else:
         row = np.zeros(0, int)
         col = np.zeros(0, int)
+    if len(x) > int(upper_bound):  # a bound below a found packing is a bug, never a result
+        raise AssertionError(f"{strategy}: {len(x)} cells beat the '{bound_method}' bound "
+                             f"{upper_bound}")
     uw, uh = spec.usable_size
     free = uw * uh - sum(k.geometry.intersection(shapely.box(*spec.usable_box)).area
                          for k in spec.keepouts)
     return Tiling(
         x=x, y=y, rotation_deg=rot, row=row.astype(np.int64), col=col.astype(np.int64),
-        strategy=strategy, upper_bound=max(int(upper_bound), len(x)), bound_method=bound_method,
+        strategy=strategy, upper_bound=int(upper_bound), bound_method=bound_method,
         sheet_mm=(spec.width, spec.length), usable_area_mm2=float(free),
         cell_area_mm2=area(shape),
         extras={"usable_box": spec.usable_box, "kerf_mm": spec.kerf, "cut": spec.cut,
