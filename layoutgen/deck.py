@@ -401,13 +401,21 @@ def check_deck_file(path: str | Path) -> Deck:
 
 def with_value(deck: Deck, key: str, value: Any) -> Deck:
     """A copy of the deck with one dotted key replaced (validated)."""
+    return with_values(deck, {key: value})
+
+
+def with_values(deck: Deck, values: dict[str, Any], source: str | None = None) -> Deck:
+    """A copy of the deck with several dotted keys replaced at once (validated together)."""
     data = deck.model_dump(mode="python")
-    _check_keys(_nest(key, value), Deck, "", f"parameter {key}")
-    _merge(data, _nest(key, value), {}, key)
+    origin: dict[str, str] = {}
+    for key, value in values.items():
+        name = source or f"parameter {key}"
+        _check_keys(_nest(key, value), Deck, "", name)
+        _merge(data, _nest(key, value), origin, name)
     try:
         return Deck.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc, {key: f"parameter {key}"}) from None
+        raise _explain(exc, origin) from None
 
 
 def deck_to_toml(deck: Deck) -> str:

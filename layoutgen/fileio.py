@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from layoutgen.errors import LayoutgenError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -20,8 +22,13 @@ def _umask() -> int:
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path`, else it is removed."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    if target.is_dir():
+        raise LayoutgenError(f"{target}: is a folder (give a file name)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise LayoutgenError(f"{target}: cannot write the file ({exc.strerror})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
@@ -52,8 +59,13 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     A run that fails half-way leaves out_dir as it was: no half-written output.
     """
     target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".staging.", dir=target))
+    if target.exists() and not target.is_dir():
+        raise LayoutgenError(f"{target}: exists and is not a folder (give an output folder)")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".staging.", dir=target))
+    except OSError as exc:
+        raise LayoutgenError(f"{target}: cannot write the output folder ({exc.strerror})") from None
     try:
         yield tmp
         for src in sorted(tmp.rglob("*")):

@@ -129,3 +129,13 @@ def test_broken_polygons_are_refused(cli, tmp_path) -> None:
     bad = tmp_path / "bad.wkt"
     bad.write_text("POLYGON ((0 0, 1 1")
     assert_user_error(cli("tile", "--sheet", "100x100", "--polygon", bad), "bad.wkt")
+
+
+def test_output_folder_that_is_a_file(cli, tmp_path) -> None:
+    f = tmp_path / "afile"
+    f.write_text("keep me")
+    assert_user_error(cli("tile", "--sheet", "100x100", "--cell", "10x8", "-o", f),
+                      "not a folder")
+    assert f.read_text() == "keep me"
+    assert_user_error(cli("size", "-f", "10x10", "-n", "1", "--sheet", "5x5"), "--sheet 5x5",
+                      "no usable area")

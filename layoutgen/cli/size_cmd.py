@@ -34,13 +34,13 @@ SheetOpt = Annotated[
 
 
 def _sheet_deck(deck, sheet: str | None):  # noqa: ANN001, ANN202
-    from layoutgen.deck import with_value
+    from layoutgen.deck import with_values
     from layoutgen.units import parse_size
 
     if not sheet:
         return deck
     sx, sy = parse_size(sheet, "--sheet")
-    return with_value(with_value(deck, "sheet.width_mm", sx), "sheet.length_mm", sy)
+    return with_values(deck, {"sheet.width_mm": sx, "sheet.length_mm": sy}, f"--sheet {sheet}")
 
 
 def solve(deck, footprint: str | None, shape: str, corner_radius: str, layers: int | None,  # noqa: ANN001
