@@ -40,11 +40,17 @@ def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
     return _inset_polygon(shape, d_mm, what)
 
 
+def _quarter_segments(radius_mm: float, tolerance_mm: float = 1e-3) -> int:
+    """Segments per quarter circle so arcs of this radius stay within the tolerance."""
+    if radius_mm <= tolerance_mm:
+        return 8
+    step = 2 * math.acos(1 - tolerance_mm / radius_mm)
+    return max(8, math.ceil(math.pi / 2 / step))
+
+
 def _inset_polygon(shape: CellShape, d_mm: float, what: str) -> CellShape:
     poly = shapely.Polygon(shape.vertices)
-    # quad_segs high enough that reflex-corner arcs stay within a micrometre
-    eroded = poly.buffer(-d_mm, quad_segs=max(8, int(math.ceil(math.pi / 2 / math.acos(
-        max(1e-9, 1 - 1e-3 / max(d_mm, 1e-3)))))))
+    eroded = poly.buffer(-d_mm, quad_segs=_quarter_segments(d_mm))
     if eroded.is_empty or eroded.geom_type != "Polygon":
         raise LayoutgenError(
             f"{what}: the polygon inset by {d_mm:g} mm on each side leaves "
