@@ -39,8 +39,8 @@ import numpy as np
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import atomic_path
+from layoutgen.pattern import CELL_LAYERS
 
-CELL_LAYERS = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
 GRID_TOL = 2  # dbu of slack for 1-grid snapping of both partners
 
 

@@ -444,3 +444,15 @@ def rotated_extent(shape: CellShape, rotation_deg: float) -> tuple[float, float]
     core, r = core_vertices(shape)
     v = transform_vertices(core, 0.0, 0.0, rotation_deg)
     return float(np.abs(v[:, 0]).max() + r), float(np.abs(v[:, 1]).max() + r)
+
+
+def describe(shape: CellShape) -> str:
+    """A short human description of the outline, e.g. 'rounded 10 x 8 mm, r 0.5'."""
+    if shape.kind == "circle":
+        return f"circle {shape.width:g} mm"
+    size = f"{shape.width:g} x {shape.height:g} mm"
+    if shape.kind == "rounded":
+        return f"rounded {size}, r {shape.corner_radius:g}"
+    if shape.kind == "polygon":
+        return f"polygon {size} ({len(shape.vertices)} vertices)"
+    return f"rect {size}"

@@ -67,8 +67,7 @@ def register(app: typer.Typer) -> None:
             print_json(summary)
         else:
             rows = [
-                ("cell", job.shape.describe() if hasattr(job.shape, "describe")
-                 else job.shape.kind, ""),
+                ("cell", tiling.extras["cell"], ""),
                 ("sheet", summary["sheet_mm"], "mm"),
                 ("cells", tiling.count, ""),
                 ("upper bound", tiling.upper_bound, f"({tiling.bound_method})"),

@@ -15,7 +15,7 @@ import shapely
 
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.shapes import CellShape, area
+from layoutgen.shapes import CellShape, area, describe
 from layoutgen.tiling.result import Tiling
 
 
@@ -224,8 +224,7 @@ def make_tiling(x: np.ndarray, y: np.ndarray, rot: np.ndarray, strategy: str, up
         sheet_mm=(spec.width, spec.length), usable_area_mm2=float(free),
         cell_area_mm2=area(shape),
         extras={"usable_box": spec.usable_box, "kerf_mm": spec.kerf, "cut": spec.cut,
-                "rotation": spec.rotation, "cell": shape.describe() if hasattr(shape, "describe")
-                else shape.kind},
+                "rotation": spec.rotation, "cell": describe(shape)},
     )
 
 

@@ -11,18 +11,13 @@ from layoutgen.tiling.result import Tiling
 
 def placements_csv(tiling: Tiling) -> str:
     """id,row,col,x,y,rotation (mm, degrees), one line per cell, written in bulk."""
-    n = tiling.count
-    if n == 0:
-        return "id,row,col,x,y,rotation\n"
-    ids = np.arange(1, n + 1)
-    cols = [ids.astype(str), tiling.row.astype(str), tiling.col.astype(str),
-            np.char.mod("%.6f", tiling.x), np.char.mod("%.6f", tiling.y),
-            np.char.mod("%g", tiling.rotation_deg)]
-    body = np.char.add(cols[0], ",")
-    for c in cols[1:-1]:
-        body = np.char.add(np.char.add(body, c), ",")
-    body = np.char.add(body, cols[-1])
-    return "id,row,col,x,y,rotation\n" + "\n".join(body.tolist()) + "\n"
+    from layoutgen.export.manifest import DECIMALS, format_csv
+
+    rot = tiling.rotation_deg
+    rot_dec = 0 if np.all(np.abs(rot - np.round(rot)) < 1e-9) else DECIMALS
+    cols = [(np.arange(1, tiling.count + 1), 0), (tiling.row, 0), (tiling.col, 0),
+            (tiling.x, DECIMALS), (tiling.y, DECIMALS), (rot, rot_dec)]
+    return format_csv(("id", "row", "col", "x", "y", "rotation"), cols).decode()
 
 
 def tiling_summary(tiling: Tiling, with_placements: bool = True) -> dict[str, Any]:

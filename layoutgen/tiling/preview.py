@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 from layoutgen.shapes import CellShape, to_shapely
 from layoutgen.tiling.result import Tiling
@@ -62,6 +61,3 @@ def tiling_preview(tiling: Tiling, shape: CellShape, spec, paths: list[str | Pat
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
         save_figure(fig, path)
 
-
-def sheet_polygon(spec) -> shapely.Polygon:  # noqa: ANN001
-    return shapely.box(0, 0, spec.width, spec.length)
