@@ -225,6 +225,13 @@ class _Checker:
             return found.polygons(self.d(0.001))
         return found
 
+    def enclosure(self, outer, inner, dist: float):  # noqa: ANN001, ANN201
+        """Where `inner` pokes out of `outer` or sits closer than `dist` to its edge."""
+        outside = inner - outer
+        if dist <= 0:
+            return outside
+        return _join(self.db, outside, outer.enclosing_check(inner, dist))
+
     def report_local(self, rule: str, message: str, cell, found) -> None:  # noqa: ANN001
         """A violation inside one cell definition: counted and located at every placement."""
         if found.is_empty():
@@ -351,15 +358,11 @@ class _Checker:
             self.report_local(
                 "ELECTROLYTE.enclosure.CATHODE",
                 f"ELECTROLYTE covers CATHODE by >= {p.electrolyte_overhang_um:g} um "
-                "(process.electrolyte_overhang_um)", cell,
-                (cat - el) if over - tol <= 0 else _join(
-                    self.db, cat - el, el.enclosing_check(cat, over - tol)))
+                "(process.electrolyte_overhang_um)", cell, self.enclosure(el, cat, over - tol))
             self.report_local(
                 "ELECTROLYTE.enclosure.ANODE_CC",
                 f"ANODE_CC set back >= {p.anode_cc_setback_um:g} um inside ELECTROLYTE "
-                "(process.anode_cc_setback_um)", cell,
-                (an - el) if setback - tol <= 0 else _join(
-                    self.db, an - el, el.enclosing_check(an, setback - tol)))
+                "(process.anode_cc_setback_um)", cell, self.enclosure(el, an, setback - tol))
             self.report_local(
                 "ANODE_CC.enclosure.PAD", "PAD must lie inside ANODE_CC", cell, pad - an)
 
