@@ -113,6 +113,10 @@ HARD = [
     ((42, 39, 9, 4), 45),
     ((57, 44, 12, 5), 41),
     ((56, 52, 12, 5), 48),
+    # Cover II instances the interpreted L-approach missed within 2 s (depth-3 L patterns)
+    ((61, 38, 6, 5), 77),
+    ((67, 37, 11, 3), 75),
+    ((29277, 27681, 5323, 1597), 95),
 ]
 
 
@@ -122,6 +126,52 @@ def test_hard_cases_reach_optimum(dims, opt):
     check_valid(res, *dims)
     assert res.count == opt
     assert res.upper_bound >= opt
+
+
+def _exact_l(bx: int, by: int, x: int, y: int, a: int, b: int) -> int:
+    """Most a x b items (either way) in the L-piece, by exhaustive search over unit cells."""
+    free = {(i, j) for i in range(bx) for j in range(y)} | {(i, j) for i in range(x)
+                                                          for j in range(by)}
+    cells = sorted(free, key=lambda c: (c[1], c[0]))
+    best = 0
+
+    def rec(k: int, used: set, n: int) -> None:
+        nonlocal best
+        while k < len(cells) and cells[k] in used:
+            k += 1
+        if n + (len(cells) - k - sum(1 for c in cells[k:] if c in used)) // (a * b) <= best:
+            return
+        if k == len(cells):
+            best = max(best, n)
+            return
+        ci, cj = cells[k]
+        for dx, dy in {(a, b), (b, a)}:
+            box = {(ci + u, cj + v) for u in range(dx) for v in range(dy)}
+            if box <= free and not (box & used):
+                rec(k + 1, used | box, n + 1)
+        rec(k + 1, used | {cells[k]}, n)
+
+    rec(0, set(), 0)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.integers(1, 4), b=st.integers(2, 4), bx=st.integers(4, 9), by=st.integers(4, 9),
+       fx=st.floats(0.2, 1.0), fy=st.floats(0.2, 1.0))
+def test_l_piece_line_bound_is_an_upper_bound(a, b, bx, by, fx, fy):
+    from layoutgen.tiling.lshape_kernel import line_bound
+
+    x, y = max(1, int(bx * fx)), max(1, int(by * fy))
+    assert line_bound(bx, by, x, y, a, b) >= _exact_l(bx, by, x, y, a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.integers(2, 15), b=st.integers(2, 15), x=st.integers(15, 150),
+       y=st.integers(15, 150))
+def test_l_piece_line_bound_of_a_rectangle_is_the_knapsack_bound(a, b, x, y):
+    from layoutgen.tiling.lshape_kernel import line_bound
+
+    assert line_bound(x, y, x, y, a, b) == knapsack_bound(x, y, a, b)
 
 
 def test_non_guillotine_cases_beat_guillotine():

@@ -261,18 +261,11 @@ def recursive_partition(
     fb.blocks_of(top, 0, 0, blocks)
     n = sum(bk[4] * bk[5] for bk in blocks)
     strategy = "five-block"
-    if n < ub and not budget.exhausted:
+    if n < ub and not budget.exhausted and LApproach.fits(fb):
         la = LApproach(fb, budget)
-        x, y = int(ax.vals[-1]), int(ay.vals[-1])
-        q = (x, y, x, y)
-        try:
-            la.solve_deepening(q, ub)
-        except _Timeout:
-            pass
-        got = la.memo.get(q)
-        if got is not None and got[1] and got[0] > n:
-            lblocks: list[Block] = []
-            la.blocks_of(q, 0, 0, False, False, x, y, lblocks)
+        la.solve_deepening(ub)
+        if la.value > n:
+            lblocks = la.blocks()
             m = sum(bk[4] * bk[5] for bk in lblocks)
             if m > n:
                 n, blocks, strategy = m, lblocks, "L-approach"

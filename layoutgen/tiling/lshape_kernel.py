@@ -1,0 +1,437 @@
+"""Compiled core of the L-approach (numba): the memoised, depth-limited search over L-pieces.
+
+An L-piece is kept as four axis indices (I, J, i, j): the region [0, X] x [0, y] U [0, x] x [0, Y]
+with X = xv[I], Y = yv[J], x = xv[i], y = yv[j]; a rectangle has i == I and j == J. Axis values
+are the candidate sizes of the five-block search (normal values), so floor-normalising a raw
+size is one table look-up (`px`, `py`). The memo is dense over the four indices: `val` is the
+best packing found, `depth` how deep the piece was explored (`COMPLETE` once its value is
+proven best for the L-approach, -1 never). Children are listed by the nine subdivisions of
+Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010) through raster points (kinds 1-5,
+8, 9 for a proper L, 6 and 7 for a rectangle), scored by their bounds and searched best first.
+
+The search charges `budget[0]` (units: one per piece visited plus one per 256 subdivisions
+generated) and unwinds with the best values found once it runs out, so the result depends on the
+budget, never on the clock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+COMPLETE = 1 << 14
+
+
+@njit(cache=True, inline="always")
+def _norm(ax_pos, ay_pos, xv, yv, bx, by, x, y):
+    """Normalised indices (I, J, i, j) of the raw L-piece (bx, by, x, y)."""
+    big_i = ax_pos[bx]
+    big_j = ay_pos[by]
+    i = ax_pos[x]
+    j = ay_pos[y]
+    if xv[i] == 0:
+        return big_i, j, big_i, j
+    if yv[j] == 0:
+        return i, big_j, i, big_j
+    if i >= big_i or j >= big_j:
+        return big_i, big_j, big_i, big_j
+    return big_i, big_j, i, j
+
+
+@njit(cache=True)
+def _kids(kind, bx, by, x, y, u, v, t):
+    """Raw children (X1, Y1, x1, y1, X2, Y2, x2, y2) of subdivision `kind` at (u, v, t)."""
+    if kind == 1:
+        c = (0, v, x, by, x - u, y - v, 0, 0, bx, y, u, y - v)
+    elif kind == 2:
+        c = (0, y, x, by, u, v - y, 0, 0, bx, v, bx - u, v - y)
+    elif kind == 3:
+        c = (0, 0, bx, by, bx - u, by - v, u, v, bx, by, bx - x, by - y)
+    elif kind == 4:
+        c = (0, 0, u, by, u - x, by - v, x, 0, bx, y, u - x, v)
+    elif kind == 5:
+        c = (0, 0, x, by, x - u, v, u, 0, bx, y, x - u, y - v)
+    elif kind == 8:
+        c = (0, 0, x, by, x - u, v, u, 0, bx, v, bx - x, v - y)
+    elif kind == 9:
+        c = (0, v, u, by, u - x, by - y, 0, 0, bx, y, u, y - v)
+    elif kind == 6:
+        c = (0, 0, t, by, t - u, v, u, 0, bx, by, t - u, by - v)
+    else:
+        c = (0, v, bx, by, bx - u, t - v, 0, 0, bx, t, u, t - v)
+    w1 = c[2] - c[0]
+    h1 = c[3] - c[1]
+    w2 = c[8] - c[6]
+    h2 = c[9] - c[7]
+    return (w1, h1, w1 - c[4], h1 - c[5], w2, h2, w2 - c[10], h2 - c[11])
+
+
+@njit(cache=True)
+def _hull_dirs(w, p, q, dirs, n):
+    """Append to dirs[n:] the facet normals (al, be) of conv{(i, j) >= 0 : i*p + j*q <= w}."""
+    hx = np.empty(w // p + 1, dtype=np.int64)
+    hy = np.empty(w // p + 1, dtype=np.int64)
+    m = 0
+    for i in range(w // p + 1):
+        j = (w - i * p) // q
+        while m >= 2 and (hx[m - 1] - hx[m - 2]) * (j - hy[m - 2]) - (
+                hy[m - 1] - hy[m - 2]) * (i - hx[m - 2]) >= 0:
+            m -= 1
+        hx[m] = i
+        hy[m] = j
+        m += 1
+    for k in range(m - 1):
+        if n < dirs.shape[0]:
+            dirs[n, 0] = hy[k] - hy[k + 1]
+            dirs[n, 1] = hx[k + 1] - hx[k]
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def _support(w, p, q, al, be):
+    """max al*i + be*j over i, j >= 0 with i*p + j*q <= w."""
+    best = 0
+    for i in range(w // p + 1):
+        v = al * i + be * ((w - i * p) // q)
+        if v > best:
+            best = v
+    return best
+
+
+@njit(cache=True)
+def line_bound(bx, by, x, y, a, b):
+    """Upper bound for the L-piece (bx, by, x, y) from straight lines across it.
+
+    n0 items lie a along x, n1 lie b along x. A horizontal line at height t meets i items of
+    the first kind and j of the second with i*a + j*b <= its length (bx below y, x above), and
+    integrating over t gives sum i = n0*b, sum j = n1*a; so for any direction (al, be) >= 0,
+    al*b*n0 + be*a*n1 <= y*h(bx) + (by - y)*h(x) with h(w) = max al*i + be*j on the line.
+    Vertical lines likewise. The bound is the largest n0 + n1 meeting all these inequalities.
+    """
+    dirs = np.empty((64, 2), dtype=np.int64)
+    dirs[0, 0], dirs[0, 1], dirs[1, 0], dirs[1, 1] = 1, 0, 0, 1
+    nd = 2
+    nd = _hull_dirs(bx, a, b, dirs, nd)
+    nd = _hull_dirs(by, b, a, dirs, nd)
+    if x < bx:
+        nd = _hull_dirs(x, a, b, dirs, nd)
+    if y < by:
+        nd = _hull_dirs(y, b, a, dirs, nd)
+    ca = np.empty(2 * nd, dtype=np.int64)
+    cb = np.empty(2 * nd, dtype=np.int64)
+    cc = np.empty(2 * nd, dtype=np.int64)
+    for d in range(nd):
+        al, be = dirs[d, 0], dirs[d, 1]
+        ca[d] = al * b
+        cb[d] = be * a
+        cc[d] = y * _support(bx, a, b, al, be) + (by - y) * _support(x, a, b, al, be)
+        ca[nd + d] = al * a
+        cb[nd + d] = be * b
+        cc[nd + d] = x * _support(by, b, a, al, be) + (bx - x) * _support(y, b, a, al, be)
+    m = 2 * nd
+    n0max = cc[0] // ca[0]
+    for c in range(m):
+        if cb[c] == 0 and ca[c] > 0:
+            n0max = min(n0max, cc[c] // ca[c])
+    if n0max < 0:
+        return 0
+    # g(n0) = n0 + min_c (cc - ca*n0) / cb is concave: find its top by ternary search, then
+    # walk out from it while g (an upper bound of the integer objective) can still beat best
+    lo, hi = 0, n0max
+    while hi - lo > 2:
+        m1 = lo + (hi - lo) // 3
+        m2 = hi - (hi - lo) // 3
+        if _relaxed(ca, cb, cc, m, m1) < _relaxed(ca, cb, cc, m, m2):
+            lo = m1 + 1
+        else:
+            hi = m2 - 1 if _relaxed(ca, cb, cc, m, m1) > _relaxed(ca, cb, cc, m, m2) else m2
+    top = lo
+    for n0 in range(lo + 1, hi + 1):
+        if _relaxed(ca, cb, cc, m, n0) > _relaxed(ca, cb, cc, m, top):
+            top = n0
+    best = -1
+    for step in (-1, 1):
+        n0 = top if step == 1 else top - 1
+        while 0 <= n0 <= n0max:
+            if _relaxed(ca, cb, cc, m, n0) < best + 1 - 1e-9:
+                break
+            n1 = 1 << 40
+            for c in range(m):
+                if cb[c] > 0:
+                    n1 = min(n1, (cc[c] - ca[c] * n0) // cb[c])
+            if n1 >= 0 and n0 + n1 > best:
+                best = n0 + n1
+            n0 += step
+    return max(best, 0)
+
+
+@njit(cache=True)
+def _relaxed(ca, cb, cc, m, n0):
+    """n0 + the largest real n1 allowed by the inequalities (the LP objective at n0)."""
+    n1 = 1e300
+    for c in range(m):
+        if cb[c] > 0:
+            n1 = min(n1, (cc[c] - ca[c] * n0) / cb[c])
+    return n0 + n1
+
+
+@njit(cache=True, inline="always")
+def _key(nx, ny, big_i, big_j, i, j):
+    return ((big_i * ny + big_j) * nx + i) * ny + j
+
+
+@njit(cache=True, inline="always")
+def _cheap_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j, i, j):
+    if i == big_i:
+        return rect_ub[big_i * ny + big_j]
+    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
+    return (bx * y + x * (by - y)) // (a * b)
+
+
+@njit(cache=True)
+def _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j):
+    """Upper bound of a piece: the rectangle table's or the area bound, and the line bound."""
+    key = _key(nx, ny, big_i, big_j, i, j)
+    got = lub[key]
+    if got >= 0:
+        return got
+    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
+    if i == big_i:
+        base = rect_ub[big_i * ny + big_j]
+    else:
+        base = (bx * y + x * (by - y)) // (a * b)
+    if base > 0:
+        base = min(base, line_bound(bx, by, x, y, a, b))
+    lub[key] = base
+    return base
+
+
+@njit(cache=True)
+def _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j):
+    """Best value known without searching: the rectangle's value, or two rectangles of the L."""
+    if i == big_i:
+        return rect_val[big_i * ny + big_j]
+    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
+    h = rect_val[big_i * ny + j] + rect_val[i * ny + py[by - y]]
+    v = rect_val[i * ny + big_j] + rect_val[px[bx - x] * ny + j]
+    return max(h, v)
+
+
+@njit(cache=True)
+def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny, rect_val, lub,
+                memo_val, big_i, big_j, i, j, bar, only_best):
+    """Subdivisions of a piece whose children's bounds sum above `bar`.
+
+    Returns (rows, n, work, best). rows[k] = (ub sum, lb sum, I1, J1, i1, j1, I2, J2, i2, j2,
+    ub2, kind, u, v, t) for the first n rows, best bound first, then best known value. With
+    `only_best` nothing is listed and `best` is the most the children's known values (memo or
+    `_lower`) add up to. `work` counts subdivisions generated plus 8 per bound looked up (the
+    memory-bound part), which tracks the time taken.
+    """
+    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
+    ra, rb = rxs[big_i], rxs[big_i + 1]
+    sa, sb = rys[big_j], rys[big_j + 1]
+    rect = i == big_i
+    rows = np.empty((64, 15), dtype=np.int64)
+    n = 0
+    gen = 0
+    passed = 0
+    top = 0
+    for kind in (1, 2, 3, 4, 5, 6, 7, 8, 9):
+        if rect != (kind == 6 or kind == 7):
+            continue
+        # iterate (p, q, r): p over x rasters, q over y rasters, r over the third parameter
+        for p in range(ra, rb + 1):
+            u = rxd[p] if p < rb else bx
+            if kind in (1, 2, 3, 5, 8) and u > x:
+                continue
+            if kind in (4, 9) and u < x:
+                continue
+            if kind == 6 and p == rb:
+                continue
+            if kind == 7 and p == rb:
+                continue
+            for q in range(sa, sb + 1):
+                v = ryd[q] if q < sb else by
+                if kind in (1, 3, 5, 4, 9) and v > y:
+                    continue
+                if kind in (2, 8) and v < y:
+                    continue
+                if (kind == 6 or kind == 7) and q == sb:
+                    continue
+                if kind == 6:
+                    t_lo, t_hi = ra, rb
+                elif kind == 7:
+                    t_lo, t_hi = sa, sb
+                else:
+                    t_lo, t_hi = 0, 1
+                for r in range(t_lo, t_hi):
+                    if kind == 6:
+                        t = rxd[r]
+                        if t == 0 or t < u:
+                            continue
+                    elif kind == 7:
+                        t = ryd[r]
+                        if t == 0 or t < v:
+                            continue
+                    else:
+                        t = 0
+                    k = _kids(kind, bx, by, x, y, u, v, t)
+                    a1 = k[0] * k[3] + k[2] * (k[1] - k[3])
+                    a2 = k[4] * k[7] + k[6] * (k[5] - k[7])
+                    if a1 <= 0 or a2 <= 0:
+                        continue
+                    c1 = _norm(px, py, xv, yv, k[0], k[1], k[2], k[3])
+                    c2 = _norm(px, py, xv, yv, k[4], k[5], k[6], k[7])
+                    gen += 1
+                    # cheap bounds first (rectangle table or area), the cached line bound after
+                    u1 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c1[0], c1[1], c1[2], c1[3])
+                    u2 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c2[0], c2[1], c2[2], c2[3])
+                    if u1 + u2 <= bar:
+                        continue
+                    passed += 1
+                    u1 = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, c1[0], c1[1], c1[2], c1[3])
+                    u2 = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, c2[0], c2[1], c2[2], c2[3])
+                    if u1 + u2 <= bar:
+                        continue
+                    l1 = _lower(xv, yv, px, py, ny, rect_val, c1[0], c1[1], c1[2], c1[3])
+                    l2 = _lower(xv, yv, px, py, ny, rect_val, c2[0], c2[1], c2[2], c2[3])
+                    if only_best:
+                        l1 = max(l1, memo_val[_key(nx, ny, c1[0], c1[1], c1[2], c1[3])])
+                        l2 = max(l2, memo_val[_key(nx, ny, c2[0], c2[1], c2[2], c2[3])])
+                        if l1 + l2 > top:
+                            top = l1 + l2
+                        n += 1
+                        continue
+                    if n == rows.shape[0]:
+                        grown = np.empty((2 * n, 15), dtype=np.int64)
+                        grown[:n] = rows
+                        rows = grown
+                    row = rows[n]
+                    row[0] = u1 + u2
+                    row[1] = l1 + l2
+                    row[2], row[3], row[4], row[5] = c1
+                    row[6], row[7], row[8], row[9] = c2
+                    row[10] = u2
+                    row[11], row[12], row[13], row[14] = kind, u, v, t
+                    n += 1
+    if n > 1:
+        score = np.empty(n, dtype=np.int64)
+        for m in range(n):
+            score[m] = -((rows[m, 0] << 32) + rows[m, 1])
+        order = np.argsort(score, kind="mergesort")
+        rows = rows[order]
+    return rows, n, gen + 8 * passed, top
+
+
+@njit(cache=True)
+def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo_val, memo_depth,
+          fail_depth, fail_need, budget, big_i, big_j, i, j, depth, need):
+    """Value of the normalised piece within `depth` division levels, searched for `need`.
+
+    Returns as soon as a packing of `need` items is found (the caller needs no more); a
+    subdivision whose children's bounds cannot reach `need` is never looked at (a null-window
+    search). The memo keeps the best value found (always rebuildable by `find_division`), the
+    depth up to which that value is exact (`memo_depth`, `COMPLETE` once no depth improves it)
+    and the deepest failure to reach a need (`fail_depth`, `fail_need`).
+    """
+    nx, ny = xv.shape[0], yv.shape[0]
+    key = _key(nx, ny, big_i, big_j, i, j)
+    got = memo_val[key]
+    if got >= 0 and (memo_depth[key] >= depth or got >= need):
+        return got
+    if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
+        return got
+    budget[0] -= 1
+    budget[1] += 1
+    ub = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j)
+    best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
+    if got > best:
+        best = got
+    if best >= ub:
+        memo_val[key] = best
+        memo_depth[key] = COMPLETE
+        return best
+    memo_val[key] = best
+    if depth <= 0 or budget[0] < 0 or need > ub:
+        if memo_depth[key] < 0:
+            memo_depth[key] = 0
+        return best
+    full = need <= best + 1  # any improvement is wanted: an exhausted search is exact
+    bar = max(best, need - 1)
+    complete = True
+    if depth == 1:
+        # children at depth 0 are worth their known values: no need to list or visit them
+        _, n, gen, top = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny,
+                                     rect_val, lub, memo_val, big_i, big_j, i, j, bar, True)
+        budget[0] -= 1 + gen // 256
+        budget[2] += gen
+        if top > best:
+            best = top
+        complete = n == 0
+    else:
+        rows, n, gen, _ = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx,
+                                      ny, rect_val, lub, memo_val, big_i, big_j, i, j, bar,
+                                      False)
+        budget[0] -= 1 + gen // 256
+        budget[2] += gen
+        for k in range(n):
+            if rows[k, 0] <= bar:
+                break
+            if budget[0] < 0:
+                complete = False
+                break
+            u2 = rows[k, 10]
+            v1 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub,
+                       memo_val, memo_depth, fail_depth, fail_need, budget,
+                       rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5], depth - 1, bar + 1 - u2)
+            ok1 = memo_depth[_key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])] \
+                == COMPLETE
+            if v1 + u2 <= bar:
+                complete = complete and ok1
+                continue
+            v2 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub,
+                       memo_val, memo_depth, fail_depth, fail_need, budget,
+                       rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9], depth - 1, bar + 1 - v1)
+            if not (ok1 and memo_depth[_key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8],
+                                            rows[k, 9])] == COMPLETE):
+                complete = False
+            if v1 + v2 > best:
+                best = v1 + v2
+                if best >= need:
+                    break
+    memo_val[key] = best
+    if i == big_i and best > rect_val[big_i * ny + big_j]:
+        rect_val[big_i * ny + big_j] = best
+    if best >= ub:
+        memo_depth[key] = COMPLETE
+    elif best < need and budget[0] >= 0:
+        if full:
+            if complete:
+                memo_depth[key] = COMPLETE
+            elif memo_depth[key] < depth:
+                memo_depth[key] = depth
+        elif fail_depth[key] < depth or (fail_depth[key] == depth and fail_need[key] > need):
+            fail_depth[key] = depth
+            fail_need[key] = need
+    return best
+
+
+@njit(cache=True)
+def find_division(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo_val,
+                  big_i, big_j, i, j, target):
+    """A subdivision whose children's known values sum to >= target: (kind, u, v, t) or -1s."""
+    nx, ny = xv.shape[0], yv.shape[0]
+    rows, n, _, _ = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny,
+                                rect_val, lub, memo_val, big_i, big_j, i, j, target - 1, False)
+    for k in range(n):
+        k1 = _key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])
+        k2 = _key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9])
+        v1 = max(memo_val[k1], _lower(xv, yv, px, py, ny, rect_val,
+                 rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5]))
+        v2 = max(memo_val[k2], _lower(xv, yv, px, py, ny, rect_val,
+                 rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9]))
+        if v1 + v2 >= target:
+            return rows[k, 11], rows[k, 12], rows[k, 13], rows[k, 14]
+    return -1, -1, -1, -1
