@@ -184,23 +184,34 @@ def _key(nx, ny, big_i, big_j, i, j):
 @njit(cache=True, inline="always")
 def _cheap_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j, i, j):
     if i == big_i:
-        return rect_ub[big_i * ny + big_j]
+        rid = big_i * ny + big_j
+        return rect_ub[rid, 1] if rect_ub[rid, 1] >= 0 else rect_ub[rid, 0]
     bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
     return (bx * y + x * (by - y)) // (a * b)
 
 
 @njit(cache=True)
 def _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j):
-    """Upper bound of a piece: the rectangle table's or the area bound, and the line bound."""
+    """Upper bound of a piece: the rectangle table's or the area bound, and the line bound.
+
+    Line bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in
+    `lub` (dense over all pieces).
+    """
+    if i == big_i:
+        rid = big_i * ny + big_j
+        got = rect_ub[rid, 1]
+        if got < 0:
+            got = rect_ub[rid, 0]
+            if got > 0:
+                got = min(got, line_bound(xv[big_i], yv[big_j], xv[i], yv[j], a, b))
+            rect_ub[rid, 1] = got
+        return got
     key = _key(nx, ny, big_i, big_j, i, j)
     got = lub[key]
     if got >= 0:
         return got
     bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
-    if i == big_i:
-        base = rect_ub[big_i * ny + big_j]
-    else:
-        base = (bx * y + x * (by - y)) // (a * b)
+    base = (bx * y + x * (by - y)) // (a * b)
     if base > 0:
         base = min(base, line_bound(bx, by, x, y, a, b))
     lub[key] = base
@@ -300,9 +311,11 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny, rect_
                     if only_best:
                         l1 = max(l1, memo_val[_key(nx, ny, c1[0], c1[1], c1[2], c1[3])])
                         l2 = max(l2, memo_val[_key(nx, ny, c2[0], c2[1], c2[2], c2[3])])
+                        n += 1
                         if l1 + l2 > top:
                             top = l1 + l2
-                        n += 1
+                            if top > bar:  # enough for the caller
+                                return rows, n, gen + 8 * passed, top
                         continue
                     if n == rows.shape[0]:
                         grown = np.empty((2 * n, 15), dtype=np.int64)

@@ -63,8 +63,8 @@ def divide(kind: int, q: Piece, p: tuple[int, int, int]) -> tuple[tuple[Piece, P
             _child(0, 0, big_x, t, "tl", u, t - v))
 
 
-MAX_PIECES = 25_000_000  # largest dense memo (L-pieces) the search allocates
-KERNEL_UNITS = 5  # compiled search units per budget unit (same wall time per unit)
+MAX_PIECES = 16_000_000  # largest dense memo (16 bytes per L-piece)
+KERNEL_UNITS = 4  # compiled search units per budget unit (measured: same wall time per unit)
 MAX_DEPTH = 3  # division depth searched (every Cover I/II optimum is found by depth 3)
 
 
@@ -84,19 +84,21 @@ class LApproach:
         rys, ryd = _csr([np.concatenate([[0], r]) for r in fb.ry])
         self.val0 = fb.val[:n].copy()  # values the five-block search can rebuild
         self.rect_val = fb.val[:n].copy()  # current best per rectangle (raised by this search)
-        self.memo_val = np.full(n * n, -1, dtype=np.int32)
-        self.memo_depth = np.full(n * n, -1, dtype=np.int16)
-        rect_ub = np.ascontiguousarray(fb.ub[:n], dtype=np.int64)
-        self.tables = (self.xv, self.yv, self.px, self.py, rxs, rxd, rys, ryd, rect_ub,
-                       np.int64(fb.a), np.int64(fb.b))
-        self.lub = np.full(n * n, -1, dtype=np.int32)
-        self.fail_depth = np.full(n * n, -1, dtype=np.int16)
-        self.fail_need = np.zeros(n * n, dtype=np.int32)
+        size = n * n
+        self.memo_val = np.full(size, -1, dtype=np.int32)
+        self.memo_depth = np.full(size, -1, dtype=np.int16)
+        rect_ub = np.full((n, 2), -1, dtype=np.int64)  # (table bound, with the line bound)
+        rect_ub[:, 0] = fb.ub[:n]
+        self.tables = (self.xv, self.yv, self.px, self.py, rxs, rxd, rys, ryd,
+                       rect_ub, np.int64(fb.a), np.int64(fb.b))
+        self.lub = np.full(size, -1, dtype=np.int32)
+        self.fail_depth = np.full(size, -1, dtype=np.int16)
+        self.fail_need = np.zeros(size, dtype=np.int32)
         self.top = (self.nx - 1, self.ny - 1, self.nx - 1, self.ny - 1)
 
     @staticmethod
     def fits(fb: FiveBlock) -> bool:
-        """True if the dense memo of this instance is small enough to allocate."""
+        """True if the memo of this instance is small enough to allocate."""
         return (fb.nx * fb.ny) ** 2 <= MAX_PIECES
 
     def _key(self, q: tuple[int, int, int, int]) -> int:
@@ -106,7 +108,7 @@ class LApproach:
     def solve_deepening(self, target: int, max_depth: int = MAX_DEPTH) -> int:
         """Deepen the division depth, asking each time for one item more than the best so far,
         until `target`, a proven L-approach optimum, or the end of the budget."""
-        work = np.array([self.budget.left * KERNEL_UNITS, 0, 0], dtype=np.int64)
+        work = np.array([int(self.budget.left * KERNEL_UNITS), 0, 0], dtype=np.int64)
         self.work = work
         key = self._key(self.top)
         best = self.value
@@ -126,7 +128,7 @@ class LApproach:
                 depth += 1
             return best
         finally:
-            self.budget.left = int(work[0]) // KERNEL_UNITS
+            self.budget.left = int(work[0] // KERNEL_UNITS)
 
     @property
     def value(self) -> int:

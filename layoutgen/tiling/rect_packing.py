@@ -8,7 +8,8 @@ are scaled to integers by a common factor, the sheet is shrunk to its largest no
 2. the exact guillotine optimum (dynamic programme over raster points);
 3. the recursive five-block heuristic (first-order non-guillotine cuts, Morabito & Morabito);
 4. the L-approach (recursive partitioning into L-shaped pieces, Lins, Lins & Morabito 2003),
-   as combined by Birgin, Lobato & Morabito (2010).
+   as combined by Birgin, Lobato & Morabito (2010), searched by compiled code to division
+   depth 3 (`rect_lshape`, `lshape_kernel`).
 
 Large instances (many raster points) use homogeneous block patterns and a guillotine programme
 over a coarse set of coordinates instead, so a million cells come back in well under a second.
