@@ -259,9 +259,7 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny, rect_
                 continue
             if kind in (4, 9) and u < x:
                 continue
-            if kind == 6 and p == rb:
-                continue
-            if kind == 7 and p == rb:
+            if (kind == 6 or kind == 7) and p == rb:
                 continue
             for q in range(sa, sb + 1):
                 v = ryd[q] if q < sb else by
@@ -357,7 +355,6 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
     if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
         return got
     budget[0] -= 1
-    budget[1] += 1
     ub = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j)
     best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
     if got > best:
@@ -379,7 +376,6 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
         _, n, gen, top = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny,
                                      rect_val, lub, memo_val, big_i, big_j, i, j, bar, True)
         budget[0] -= 1 + gen // 256
-        budget[2] += gen
         if top > best:
             best = top
         complete = n == 0
@@ -388,7 +384,6 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
                                       ny, rect_val, lub, memo_val, big_i, big_j, i, j, bar,
                                       False)
         budget[0] -= 1 + gen // 256
-        budget[2] += gen
         for k in range(n):
             if rows[k, 0] <= bar:
                 break

@@ -5,8 +5,9 @@ x == X or y == Y). It is divided recursively into two L-pieces by one of nine st
 (B1-B5, B8, B9 for a proper L, B6 and B7 for a rectangle) through raster points, each child is
 put into standard position (mirrored so its missing corner is the top-right one) and normalised,
 and the best division is memoised. Rectangle values start from the five-block search, whose
-tables also supply the rectangle upper bounds; L-pieces use the area bound. The search itself
-runs compiled (`lshape_kernel`); this module sets it up and turns its memo back into blocks.
+tables also supply the rectangle upper bounds; pieces are also bounded by straight lines across
+them (`lshape_kernel.line_bound`). The search itself runs compiled (`lshape_kernel`); this
+module sets it up and turns its memo back into blocks.
 """
 
 from __future__ import annotations
@@ -108,12 +109,10 @@ class LApproach:
     def solve_deepening(self, target: int, max_depth: int = MAX_DEPTH) -> int:
         """Deepen the division depth, asking each time for one item more than the best so far,
         until `target`, a proven L-approach optimum, or the end of the budget."""
-        work = np.array([int(self.budget.left * KERNEL_UNITS), 0, 0], dtype=np.int64)
-        self.work = work
+        work = np.array([int(self.budget.left * KERNEL_UNITS)], dtype=np.int64)
         key = self._key(self.top)
         best = self.value
         depth = 1
-        self.depth_found = 0
         try:
             while best < target and work[0] >= 0:
                 v = int(kern.solve(*self.tables, self.rect_val, self.lub, self.memo_val,
@@ -121,7 +120,6 @@ class LApproach:
                                    *self.top, depth, best + 1))
                 if v > best:
                     best = v
-                    self.depth_found = depth
                     continue
                 if self.memo_depth[key] >= kern.COMPLETE or depth >= max_depth:
                     break
