@@ -182,7 +182,7 @@ def _key(nx, ny, big_i, big_j, i, j):
 
 
 @njit(cache=True, inline="always")
-def _cheap_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j, i, j):
+def _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, big_i, big_j, i, j):
     if i == big_i:
         rid = big_i * ny + big_j
         return rect_ub[rid, 1] if rect_ub[rid, 1] >= 0 else rect_ub[rid, 0]
@@ -191,8 +191,9 @@ def _cheap_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j, i, j):
 
 
 @njit(cache=True)
-def _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j):
-    """Upper bound of a piece: the rectangle table's or the area bound, and the line bound.
+def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
+    """Upper bound of a piece: the rectangle table's, or for an L the least of its area, line and
+    window-product bounds.
 
     Line bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in
     `lub` (dense over all pieces).
@@ -214,8 +215,23 @@ def _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j):
     base = (bx * y + x * (by - y)) // (a * b)
     if base > 0:
         base = min(base, line_bound(bx, by, x, y, a, b))
+        base = min(base, _window_upper(wts, nx, big_i, big_j, i, j))
     lub[key] = base
     return base
+
+
+@njit(cache=True)
+def _window_upper(wts, nx, big_i, big_j, i, j):
+    """Window-product bound of an L-piece (see `window_bound`): the product weights of the
+    bottom arm [0, X) x [0, y) and of the upper arm [0, x) x [y, Y), over p * q."""
+    best = np.iinfo(np.int64).max
+    for t in range(wts.shape[0]):
+        hy = 1 + nx
+        v = (wts[t, 1 + big_i] * wts[t, hy + j]
+             + wts[t, 1 + i] * (wts[t, hy + big_j] - wts[t, hy + j])) // wts[t, 0]
+        if v < best:
+            best = v
+    return best
 
 
 @njit(cache=True)
@@ -230,7 +246,7 @@ def _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j):
 
 
 @njit(cache=True)
-def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny, rect_val, lub,
+def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, rect_val, lub,
                 memo_val, big_i, big_j, i, j, bar, only_best):
     """Subdivisions of a piece whose children's bounds sum above `bar`.
 
@@ -295,13 +311,13 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny, rect_
                     c2 = _norm(px, py, xv, yv, k[4], k[5], k[6], k[7])
                     gen += 1
                     # cheap bounds first (rectangle table or area), the cached line bound after
-                    u1 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c1[0], c1[1], c1[2], c1[3])
-                    u2 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c2[0], c2[1], c2[2], c2[3])
+                    u1 = _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, c1[0], c1[1], c1[2], c1[3])
+                    u2 = _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, c2[0], c2[1], c2[2], c2[3])
                     if u1 + u2 <= bar:
                         continue
                     passed += 1
-                    u1 = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, c1[0], c1[1], c1[2], c1[3])
-                    u2 = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, c2[0], c2[1], c2[2], c2[3])
+                    u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2], c1[3])
+                    u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2], c2[3])
                     if u1 + u2 <= bar:
                         continue
                     l1 = _lower(xv, yv, px, py, ny, rect_val, c1[0], c1[1], c1[2], c1[3])
@@ -337,8 +353,8 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny, rect_
 
 
 @njit(cache=True)
-def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo_val, memo_depth,
-          fail_depth, fail_need, budget, big_i, big_j, i, j, depth, need):
+def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub, memo_val,
+          memo_depth, fail_depth, fail_need, budget, big_i, big_j, i, j, depth, need):
     """Value of the normalised piece within `depth` division levels, searched for `need`.
 
     Returns as soon as a packing of `need` items is found (the caller needs no more); a
@@ -355,7 +371,7 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
     if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
         return got
     budget[0] -= 1
-    ub = _upper(xv, yv, nx, ny, rect_ub, a, b, lub, big_i, big_j, i, j)
+    ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j)
     best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
     if got > best:
         best = got
@@ -373,14 +389,14 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
     complete = True
     if depth == 1:
         # children at depth 0 are worth their known values: no need to list or visit them
-        _, n, gen, top = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny,
+        _, n, gen, top = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny,
                                      rect_val, lub, memo_val, big_i, big_j, i, j, bar, True)
         budget[0] -= 1 + gen // 256
         if top > best:
             best = top
         complete = n == 0
     else:
-        rows, n, gen, _ = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx,
+        rows, n, gen, _ = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx,
                                       ny, rect_val, lub, memo_val, big_i, big_j, i, j, bar,
                                       False)
         budget[0] -= 1 + gen // 256
@@ -391,7 +407,7 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
                 complete = False
                 break
             u2 = rows[k, 10]
-            v1 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub,
+            v1 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                        memo_val, memo_depth, fail_depth, fail_need, budget,
                        rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5], depth - 1, bar + 1 - u2)
             ok1 = memo_depth[_key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])] \
@@ -399,7 +415,7 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
             if v1 + u2 <= bar:
                 complete = complete and ok1
                 continue
-            v2 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub,
+            v2 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                        memo_val, memo_depth, fail_depth, fail_need, budget,
                        rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9], depth - 1, bar + 1 - v1)
             if not (ok1 and memo_depth[_key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8],
@@ -427,11 +443,11 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo
 
 
 @njit(cache=True)
-def find_division(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, rect_val, lub, memo_val,
+def find_division(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub, memo_val,
                   big_i, big_j, i, j, target):
     """A subdivision whose children's known values sum to >= target: (kind, u, v, t) or -1s."""
     nx, ny = xv.shape[0], yv.shape[0]
-    rows, n, _, _ = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, a, b, nx, ny,
+    rows, n, _, _ = _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny,
                                 rect_val, lub, memo_val, big_i, big_j, i, j, target - 1, False)
     for k in range(n):
         k1 = _key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])

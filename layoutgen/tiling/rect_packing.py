@@ -172,7 +172,9 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
 
     from layoutgen.tiling.rect_recursive import recursive_partition
 
-    n, blocks, strat = recursive_partition(ax, ay, a, b, gt, ub, budget)
+    n, blocks, strat, wub = recursive_partition(ax, ay, a, b, gt, ub, budget)
+    if wub is not None and wub < ub:
+        ub, method = wub, "window product"
     if n > best_n:
         best_n, best, strategy = n, blocks, strat
     return IntSolution(best_n, best, strategy, ub, method)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layoutgen.tiling.rect_bounds import bound_arrays
+from layoutgen.tiling.rect_bounds import bound_arrays, normal_marks
 from layoutgen.tiling.rect_guillotine import Axis, Block, guillotine_blocks
 
 _CHUNK = 200_000  # candidate cuts scored per numpy batch
@@ -251,22 +251,34 @@ def five_block(
 
 def recursive_partition(
     ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, budget: Budget
-) -> tuple[int, list[Block], str]:
-    """Five-block heuristic then (if still short of the bound) the L-approach."""
-    from layoutgen.tiling.rect_lshape import LApproach
+) -> tuple[int, list[Block], str, int | None]:
+    """Five-block heuristic then (if still short of the bound) the L-approach.
 
+    Returns (count, blocks, strategy, window-product bound of the sheet if it was computed).
+    The window-product bound (`window_bound`) is computed only when the five-block search falls
+    short of `ub`; it can prove the five-block packing optimal and sharpens the L-approach.
+    """
     n, fb = five_block(ax, ay, a, b, gt, budget, ub)
     top = fb.nx * fb.ny - 1
     blocks: list[Block] = []
     fb.blocks_of(top, 0, 0, blocks)
     n = sum(bk[4] * bk[5] for bk in blocks)
     strategy = "five-block"
-    if n < ub and not budget.exhausted and LApproach.fits(fb):
-        la = LApproach(fb, budget)
-        la.solve_deepening(ub)
+    if n >= ub:
+        return n, blocks, strategy, None
+    from layoutgen.tiling.rect_lshape import LApproach
+    from layoutgen.tiling.window_bound import bound_table, window_weights
+
+    normals = np.flatnonzero(normal_marks(int(max(ax.vals[-1], ay.vals[-1])), a, b))
+    weights = window_weights(normals, a, b, ax.vals, ay.vals)
+    wtable = bound_table(weights, ax.n, ay.n)
+    wub = int(wtable[-1, -1])
+    if n < min(ub, wub) and not budget.exhausted and LApproach.fits(fb):
+        la = LApproach(fb, budget, np.minimum(fb.ub[:top + 1], wtable.ravel()), weights)
+        la.solve_deepening(min(ub, wub))
         if la.value > n:
             lblocks = la.blocks()
             m = sum(bk[4] * bk[5] for bk in lblocks)
             if m > n:
                 n, blocks, strategy = m, lblocks, "L-approach"
-    return n, blocks, strategy
+    return n, blocks, strategy, wub
