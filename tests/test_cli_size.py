@@ -77,7 +77,7 @@ def test_sweep_csv_plot(cli, tmp_path) -> None:
     r = cli("size", "sweep", "--param", "stack.substrate_um", "--from", "10", "--to", "100",
             "--step", "10", "--csv", out_csv, "--plot", out_png)
     assert r.code == 0, r.err
-    rows = list(csv.DictReader(out_csv.open()))
+    rows = list(csv.DictReader(out_csv.read_text().splitlines()))
     assert len(rows) == 10 and rows[0]["stack.substrate_um"] == "10.0"
     veds = [float(r["ved_unpackaged_Wh_per_L"]) for r in rows]
     assert veds == sorted(veds, reverse=True)

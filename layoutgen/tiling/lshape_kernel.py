@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 COMPLETE = 1 << 14
+LINE_DONE = 1 << 30  # flag added to a cached L bound once it includes the line bound
 
 
 @njit(cache=True, inline="always")
@@ -191,12 +192,13 @@ def _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, big_i, big_j, i, j):
 
 
 @njit(cache=True)
-def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
-    """Upper bound of a piece: the rectangle table's, or for an L the least of its area, line and
-    window-product bounds.
+def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j, full):
+    """Upper bound of a piece: the rectangle table's, or for an L the least of its area and
+    window-product bounds and, if `full`, its line bound (the costly one, computed only when
+    the others do not prune).
 
-    Line bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in
-    `lub` (dense over all pieces).
+    Bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in `lub`
+    (dense over all pieces; `LINE_DONE` marks those that include the line bound).
     """
     if i == big_i:
         rid = big_i * ny + big_j
@@ -209,15 +211,20 @@ def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
         return got
     key = _key(nx, ny, big_i, big_j, i, j)
     got = lub[key]
-    if got >= 0:
-        return got
+    if got >= LINE_DONE:
+        return got - LINE_DONE
     bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
-    base = (bx * y + x * (by - y)) // (a * b)
-    if base > 0:
-        base = min(base, line_bound(bx, by, x, y, a, b))
-        base = min(base, _window_upper(wts, nx, big_i, big_j, i, j))
-    lub[key] = base
-    return base
+    if got < 0:
+        got = (bx * y + x * (by - y)) // (a * b)
+        if got > 0:
+            got = min(got, _window_upper(wts, nx, big_i, big_j, i, j))
+        lub[key] = got
+    if not full:
+        return got
+    if got > 0:
+        got = min(got, line_bound(bx, by, x, y, a, b))
+    lub[key] = got + LINE_DONE
+    return got
 
 
 @njit(cache=True)
@@ -316,8 +323,16 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                     if u1 + u2 <= bar:
                         continue
                     passed += 1
-                    u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2], c1[3])
-                    u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2], c2[3])
+                    u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2],
+                                c1[3], False)
+                    u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2],
+                                c2[3], False)
+                    if u1 + u2 <= bar:
+                        continue
+                    u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2],
+                                c1[3], True)
+                    u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2],
+                                c2[3], True)
                     if u1 + u2 <= bar:
                         continue
                     l1 = _lower(xv, yv, px, py, ny, rect_val, c1[0], c1[1], c1[2], c1[3])
@@ -371,7 +386,7 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
     if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
         return got
     budget[0] -= 1
-    ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j)
+    ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j, True)
     best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
     if got > best:
         best = got

@@ -72,10 +72,8 @@ MAX_DEPTH = 3  # division depth searched (every Cover I/II optimum is found by d
 class LApproach:
     """Memoised L-approach on top of a finished (or interrupted) five-block search."""
 
-    def __init__(self, fb: FiveBlock, budget: Budget, rect_bound: np.ndarray | None = None,
-                 weights: np.ndarray | None = None):
-        """`rect_bound`: bound of every raster rectangle (flat, default the five-block table);
-        `weights`: the window weights of `window_bound.window_weights` on the axis values
+    def __init__(self, fb: FiveBlock, budget: Budget, weights: np.ndarray | None = None):
+        """`weights`: the window weights of `window_bound.window_weights` on the axis values
         (default none: L-pieces then get no window-product bound)."""
         self.fb = fb
         self.budget = budget
@@ -93,7 +91,7 @@ class LApproach:
         self.memo_val = np.full(size, -1, dtype=np.int32)
         self.memo_depth = np.full(size, -1, dtype=np.int16)
         rect_ub = np.full((n, 2), -1, dtype=np.int64)  # (table bound, with the line bound)
-        rect_ub[:, 0] = fb.ub[:n] if rect_bound is None else rect_bound
+        rect_ub[:, 0] = fb.ub[:n]
         wts = (np.zeros((0, 1 + self.nx + self.ny), dtype=np.int64) if weights is None
                else np.ascontiguousarray(weights, dtype=np.int64))
         self.tables = (self.xv, self.yv, self.px, self.py, rxs, rxd, rys, ryd,

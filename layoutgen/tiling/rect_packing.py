@@ -167,14 +167,20 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
         blocks: list[Block] = []
         guillotine_blocks(gt, ax, ay, a, b, ax.n - 1, ay.n - 1, 0, 0, blocks)
         best_n, best, strategy = gn, blocks, "guillotine-dp"
-    if cut == "guillotine" or best_n >= ub or states > _SMALL_STATES:
+    if best_n >= ub or states > _SMALL_STATES:
+        return IntSolution(best_n, best, strategy, ub, method)
+    from layoutgen.tiling.window_bound import bound_table, window_weights
+
+    weights = window_weights(normals, a, b, ax.vals, ay.vals)
+    wtable = bound_table(weights, ax.n, ay.n)
+    if int(wtable[-1, -1]) < ub:
+        ub, method = int(wtable[-1, -1]), "window product"
+    if cut == "guillotine" or best_n >= ub:
         return IntSolution(best_n, best, strategy, ub, method)
 
     from layoutgen.tiling.rect_recursive import recursive_partition
 
-    n, blocks, strat, wub = recursive_partition(ax, ay, a, b, gt, ub, budget)
-    if wub is not None and wub < ub:
-        ub, method = wub, "window product"
+    n, blocks, strat = recursive_partition(ax, ay, a, b, gt, ub, budget, wtable, weights)
     if n > best_n:
         best_n, best, strategy = n, blocks, strat
     return IntSolution(best_n, best, strategy, ub, method)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layoutgen.tiling.rect_bounds import bound_arrays, normal_marks
+from layoutgen.tiling.rect_bounds import bound_arrays
 from layoutgen.tiling.rect_guillotine import Axis, Block, guillotine_blocks
 
 _CHUNK = 200_000  # candidate cuts scored per numpy batch
@@ -63,13 +63,16 @@ class Budget:
 class FiveBlock:
     """State of the recursive five-block search over the raster sub-rectangles of one instance."""
 
-    def __init__(self, ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget):
+    def __init__(self, ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget,
+                 rect_bound: np.ndarray | None = None):
         self.ax, self.ay, self.a, self.b = ax, ay, a, b
         self.gt = gt
         self.nx, self.ny = ax.n, ay.n
         self.budget = budget
         n = self.nx * self.ny
         _, ub = bound_arrays(ax.vals[:, None], ay.vals[None, :], a, b)
+        if rect_bound is not None:
+            ub = np.minimum(ub, rect_bound)
         ub = np.maximum(ub, gt)
         self.val = np.zeros(n + 1, dtype=np.int64)  # flat values, last entry: empty block
         self.val[:n] = gt.ravel()
@@ -229,13 +232,15 @@ class FiveBlock:
 
 
 def five_block(
-    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget, ub: int | None = None
+    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, budget: Budget, ub: int | None = None,
+    rect_bound: np.ndarray | None = None,
 ) -> tuple[int, FiveBlock]:
     """Run the recursive five-block heuristic on the whole sheet; returns (value, search).
 
-    `ub`, a (tighter) bound of the whole sheet, stops the search as soon as it is met.
+    `ub`, a (tighter) bound of the whole sheet, stops the search as soon as it is met;
+    `rect_bound` (optional, nx x ny) tightens the bound of every sub-rectangle.
     """
-    fb = FiveBlock(ax, ay, a, b, gt, budget)
+    fb = FiveBlock(ax, ay, a, b, gt, budget, rect_bound)
     top = fb.nx * fb.ny - 1
     if ub is not None and ub < fb.ub[top]:
         fb.ub[top] = max(ub, int(fb.val[top]))
@@ -250,35 +255,28 @@ def five_block(
 
 
 def recursive_partition(
-    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, budget: Budget
-) -> tuple[int, list[Block], str, int | None]:
+    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, budget: Budget,
+    rect_bound: np.ndarray | None = None, weights: np.ndarray | None = None,
+) -> tuple[int, list[Block], str]:
     """Five-block heuristic then (if still short of the bound) the L-approach.
 
-    Returns (count, blocks, strategy, window-product bound of the sheet if it was computed).
-    The window-product bound (`window_bound`) is computed only when the five-block search falls
-    short of `ub`; it can prove the five-block packing optimal and sharpens the L-approach.
+    `rect_bound` (nx x ny) bounds every raster sub-rectangle beyond the Barnes table and
+    `weights` are the window weights of the L-pieces (`window_bound`); both optional.
     """
-    n, fb = five_block(ax, ay, a, b, gt, budget, ub)
+    from layoutgen.tiling.rect_lshape import LApproach
+
+    n, fb = five_block(ax, ay, a, b, gt, budget, ub, rect_bound)
     top = fb.nx * fb.ny - 1
     blocks: list[Block] = []
     fb.blocks_of(top, 0, 0, blocks)
     n = sum(bk[4] * bk[5] for bk in blocks)
     strategy = "five-block"
-    if n >= ub:
-        return n, blocks, strategy, None
-    from layoutgen.tiling.rect_lshape import LApproach
-    from layoutgen.tiling.window_bound import bound_table, window_weights
-
-    normals = np.flatnonzero(normal_marks(int(max(ax.vals[-1], ay.vals[-1])), a, b))
-    weights = window_weights(normals, a, b, ax.vals, ay.vals)
-    wtable = bound_table(weights, ax.n, ay.n)
-    wub = int(wtable[-1, -1])
-    if n < min(ub, wub) and not budget.exhausted and LApproach.fits(fb):
-        la = LApproach(fb, budget, np.minimum(fb.ub[:top + 1], wtable.ravel()), weights)
-        la.solve_deepening(min(ub, wub))
+    if n < ub and not budget.exhausted and LApproach.fits(fb):
+        la = LApproach(fb, budget, weights)
+        la.solve_deepening(ub)
         if la.value > n:
             lblocks = la.blocks()
             m = sum(bk[4] * bk[5] for bk in lblocks)
             if m > n:
                 n, blocks, strategy = m, lblocks, "L-approach"
-    return n, blocks, strategy, wub
+    return n, blocks, strategy
