@@ -53,57 +53,39 @@ class Axis:
 
 def make_axis(vals: np.ndarray, top: int) -> Axis:
     """Axis over candidate values `vals` (sorted, containing 0), for sizes 0..top."""
-    vals = np.asarray(vals, dtype=np.int64)
+    from layoutgen.tiling.guillotine_kernel import axis_cuts
+
+    vals = np.ascontiguousarray(vals, dtype=np.int64)
     mark = np.zeros(top + 1, dtype=bool)
     mark[vals] = True
     pos = np.cumsum(mark) - 1
-    axis = Axis(vals=vals, pos=pos)
-    flv = vals[pos]  # floor value map
-    for v in vals.tolist():
-        cand = vals[vals <= v]
-        raster = np.unique(flv[v - cand])
-        small = raster[(raster > 0) & (2 * raster <= v)]
-        axis.cuts.append((pos[small], pos[v - small]))
-    return axis
+    starts, small, large = axis_cuts(vals, pos)
+    cuts = [(small[starts[i]:starts[i + 1]], large[starts[i]:starts[i + 1]])
+            for i in range(vals.shape[0])]
+    return Axis(vals=vals, pos=pos, cuts=cuts)
 
 
-def _padded_cuts(axis: Axis, pad: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut index arrays of every candidate, padded to equal length with index `pad`."""
-    width = max((ca.shape[0] for ca, _ in axis.cuts), default=0)
-    pa = np.full((axis.n, max(width, 1)), pad, dtype=np.int64)
-    pb = np.full((axis.n, max(width, 1)), pad, dtype=np.int64)
-    for i, (ca, cb) in enumerate(axis.cuts):
-        pa[i, : ca.shape[0]] = ca
-        pb[i, : cb.shape[0]] = cb
-    return pa, pb
+def _csr(axis: Axis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cut lists of an axis as (starts, small, large) arrays."""
+    sizes = np.array([ca.shape[0] for ca, _ in axis.cuts], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    small = np.concatenate([ca for ca, _ in axis.cuts] + [empty]).astype(np.int64)
+    large = np.concatenate([cb for _, cb in axis.cuts] + [empty]).astype(np.int64)
+    return starts, small, large
 
 
 def guillotine_table(ax: Axis, ay: Axis, a: int, b: int) -> np.ndarray:
     """Best guillotine packing for every candidate sub-rectangle (int64 array nx x ny).
 
-    G[i, j] depends only on G[i', j] (i' < i) and G[i, j'] (j' < j), so all cells of one
-    anti-diagonal i + j = d are computed at once (cut lists padded with an always-zero cell).
+    G[i, j] is the best of the homogeneous packings and of every cut of either side into two
+    smaller candidates (compiled, `guillotine_kernel`).
     """
-    nx, ny = ax.n, ay.n
-    m = ny + 1
-    g = np.zeros((nx + 1, m), dtype=np.int64)  # last row and column: the zero cell
-    g[:nx, :ny] = homogeneous(ax.vals[:, None], ay.vals[None, :], a, b)
-    flat = g.ravel()
-    xa, xb = _padded_cuts(ax, nx)
-    ya, yb = _padded_cuts(ay, ny)
-    xa, xb, ya, yb = xa * m, xb * m, ya, yb
-    for d in range(1, nx + ny - 1):
-        i = np.arange(max(0, d - ny + 1), min(nx, d + 1), dtype=np.int64)
-        j = d - i
-        cell = i * m + j
-        best = flat[cell]
-        s = (flat[xa[i] + j[:, None]] + flat[xb[i] + j[:, None]]).max(axis=1)
-        np.maximum(best, s, out=best)
-        row = (i * m)[:, None]
-        s = (flat[row + ya[j]] + flat[row + yb[j]]).max(axis=1)
-        np.maximum(best, s, out=best)
-        flat[cell] = best
-    return np.ascontiguousarray(g[:nx, :ny])
+    from layoutgen.tiling.guillotine_kernel import guillotine_dp
+
+    g = np.ascontiguousarray(homogeneous(ax.vals[:, None], ay.vals[None, :], a, b),
+                             dtype=np.int64)
+    return guillotine_dp(g, *_csr(ax), *_csr(ay))
 
 
 def guillotine_blocks(
