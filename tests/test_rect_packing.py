@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import os
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -203,6 +205,21 @@ def test_window_product_bound_proves_what_the_line_bounds_cannot():
     res = pack_rectangles(69, 47, 8, 7)
     assert res.count == res.upper_bound == 54
     assert res.bound_method == "window product"
+
+
+def test_compiled_searches_stay_in_bounds(tmp_path):
+    """The numba kernels, recompiled with bounds checking, never index outside their arrays."""
+    code = (
+        "from layoutgen.tiling.rect_packing import pack_rectangles as p\n"
+        "for d, n in (((43, 26, 7, 3), 53), ((49, 28, 8, 3), 57), ((69, 47, 8, 7), 54)):\n"
+        "    assert p(*d, time_limit_s=5).count == n, d\n"
+        "assert p(116, 89, 10, 7, time_limit_s=0.3).count >= 146\n"
+        "assert p(61, 38, 6, 5, cut='guillotine').count == 76\n"
+    )
+    env = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
 
 
 def test_non_guillotine_cases_beat_guillotine():

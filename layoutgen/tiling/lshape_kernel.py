@@ -3,7 +3,8 @@
 An L-piece is kept as four axis indices (I, J, i, j): the region [0, X] x [0, y] U [0, x] x [0, Y]
 with X = xv[I], Y = yv[J], x = xv[i], y = yv[j]; a rectangle has i == I and j == J. Axis values
 are the candidate sizes of the five-block search (normal values), so floor-normalising a raw
-size is one table look-up (`px`, `py`). The memo is dense over the four indices: `val` is the
+size is one table look-up (`px`, `py`). The memo is dense over the four indices (i <= I and
+j <= J only): `val` is the
 best packing found, `depth` how deep the piece was explored (`COMPLETE` once its value is
 proven best for the L-approach, -1 never). Children are listed by the nine subdivisions of
 Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010) through raster points (kinds 1-5,
@@ -179,7 +180,9 @@ def _relaxed(ca, cb, cc, m, n0):
 
 @njit(cache=True, inline="always")
 def _key(nx, ny, big_i, big_j, i, j):
-    return ((big_i * ny + big_j) * nx + i) * ny + j
+    """Memo index of a normalised piece (i <= I, j <= J): triangular in each axis."""
+    return (((big_i * (big_i + 1)) >> 1) + i) * ((ny * (ny + 1)) >> 1) \
+        + ((big_j * (big_j + 1)) >> 1) + j
 
 
 @njit(cache=True, inline="always")
@@ -358,7 +361,7 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                     row[10] = u2
                     row[11], row[12], row[13], row[14] = kind, u, v, t
                     n += 1
-    if n > 1:
+    if n > 1 and not only_best:  # with only_best, n counts candidates but no row was written
         score = np.empty(n, dtype=np.int64)
         for m in range(n):
             score[m] = -((rows[m, 0] << 32) + rows[m, 1])

@@ -87,7 +87,7 @@ class LApproach:
         rys, ryd = _csr([np.concatenate([[0], r]) for r in fb.ry])
         self.val0 = fb.val[:n].copy()  # values the five-block search can rebuild
         self.rect_val = fb.val[:n].copy()  # current best per rectangle (raised by this search)
-        size = n * n
+        size = self.memo_size(self.nx, self.ny)
         self.memo_val = np.full(size, -1, dtype=np.int32)
         self.memo_depth = np.full(size, -1, dtype=np.int16)
         rect_ub = np.full((n, 2), -1, dtype=np.int64)  # (table bound, with the line bound)
@@ -104,11 +104,17 @@ class LApproach:
     @staticmethod
     def fits(fb: FiveBlock) -> bool:
         """True if the memo of this instance is small enough to allocate."""
-        return (fb.nx * fb.ny) ** 2 <= MAX_PIECES
+        return LApproach.memo_size(fb.nx, fb.ny) <= MAX_PIECES
+
+    @staticmethod
+    def memo_size(nx: int, ny: int) -> int:
+        """Pieces (I, J, i, j) with i <= I < nx and j <= J < ny."""
+        return (nx * (nx + 1) // 2) * (ny * (ny + 1) // 2)
 
     def _key(self, q: tuple[int, int, int, int]) -> int:
         big_i, big_j, i, j = q
-        return ((big_i * self.ny + big_j) * self.nx + i) * self.ny + j
+        return ((big_i * (big_i + 1) // 2 + i) * (self.ny * (self.ny + 1) // 2)
+                + big_j * (big_j + 1) // 2 + j)
 
     def solve_deepening(self, target: int, max_depth: int = MAX_DEPTH) -> int:
         """Deepen the division depth, asking each time for one item more than the best so far,
