@@ -221,6 +221,9 @@ def report(name: str, ns: argparse.Namespace, results: list[tuple], wall: float)
         print(f"  guillotine check: above free result {not_le}, not guillotine {not_g}, "
               f"equal to the exact guillotine optimum {same} of {len(ref)} compared; "
               f"reaching the free optimum {at_free} ({100.0 * at_free / n:.1f} %)")
+    slow = sorted(results, key=lambda r: -r[8])[:3]
+    print("  slowest: " + ", ".join(f"({r[0]}, {r[1]}, {r[2]}, {r[3]}) {1000 * r[8]:.0f} ms"
+                                    for r in slow))
     misses = [r for r in results if r[5] < r[4]]
     for r in sorted(misses, key=lambda r: r[5] - r[4])[: ns.show]:
         print(f"  miss: L={r[0]} W={r[1]} l={r[2]} w={r[3]} target={r[4]} got={r[5]} "

@@ -41,7 +41,7 @@ __all__ = ["pack_rectangles", "solve_int", "IntSolution"]
 
 _MAX_SCALE = 10**6  # finest grid used for non-decimal data (1e-6 of the input unit)
 _MAX_INT = 5 * 10**6  # largest scaled sheet side (in item-gcd units) handled exactly
-_WORK_PER_S = 45_000  # search work units per second of time limit (see rect_recursive.Budget)
+_WORK_PER_S = 42_500  # search work units per second of time limit (see rect_recursive.Budget)
 _MAX_CELLS = 20_000_000  # refuse packings whose area bound exceeds this
 _SMALL_STATES = 40000  # raster sub-rectangles for the full exact / recursive machinery
 _MEDIUM_STATES = 40000  # raster sub-rectangles for the exact guillotine programme
