@@ -4,11 +4,11 @@ An L-piece is kept as four axis indices (I, J, i, j): the region [0, X] x [0, y]
 with X = xv[I], Y = yv[J], x = xv[i], y = yv[j]; a rectangle has i == I and j == J. Axis values
 are the candidate sizes of the five-block search (normal values), so floor-normalising a raw
 size is one table look-up (`px`, `py`). The memo is dense over the four indices (i <= I and
-j <= J only): `val` is the
-best packing found, `depth` how deep the piece was explored (`COMPLETE` once its value is
-proven best for the L-approach, -1 never). Children are listed by the nine subdivisions of
-Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010) through raster points (kinds 1-5,
-8, 9 for a proper L, 6 and 7 for a rectangle), scored by their bounds and searched best first.
+j <= J only): `val` is the best packing found, `depth` how deep the piece was explored
+(`COMPLETE` once its value is proven best for the L-approach, -1 never). Children are listed by
+the nine subdivisions of Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010)
+through raster points (kinds 1-5, 8, 9 for a proper L, 6 and 7 for a rectangle), scored by their
+bounds and searched best first.
 
 The search charges `budget[0]` (units: one per piece visited plus one per 256 subdivisions
 generated) and unwinds with the best values found once it runs out, so the result depends on the
@@ -21,7 +21,6 @@ import numpy as np
 from numba import njit
 
 COMPLETE = 1 << 14
-LINE_DONE = 1 << 30  # flag added to a cached L bound once it includes the line bound
 
 
 @njit(cache=True, inline="always")
@@ -186,7 +185,7 @@ def _key(nx, ny, big_i, big_j, i, j):
 
 
 @njit(cache=True, inline="always")
-def _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, big_i, big_j, i, j):
+def _cheap_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j, i, j):
     if i == big_i:
         rid = big_i * ny + big_j
         return rect_ub[rid, 1] if rect_ub[rid, 1] >= 0 else rect_ub[rid, 0]
@@ -195,13 +194,12 @@ def _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, big_i, big_j, i, j):
 
 
 @njit(cache=True)
-def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j, full):
-    """Upper bound of a piece: the rectangle table's, or for an L the least of its area and
-    window-product bounds and, if `full`, its line bound (the costly one, computed only when
-    the others do not prune).
+def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
+    """Upper bound of a piece: the rectangle table's and line bound, or for an L the least of its
+    area, window-product and line bounds.
 
     Bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in `lub`
-    (dense over all pieces; `LINE_DONE` marks those that include the line bound).
+    (dense over all pieces).
     """
     if i == big_i:
         rid = big_i * ny + big_j
@@ -214,19 +212,14 @@ def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j, full):
         return got
     key = _key(nx, ny, big_i, big_j, i, j)
     got = lub[key]
-    if got >= LINE_DONE:
-        return got - LINE_DONE
-    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
-    if got < 0:
-        got = (bx * y + x * (by - y)) // (a * b)
-        if got > 0:
-            got = min(got, _window_upper(wts, nx, big_i, big_j, i, j))
-        lub[key] = got
-    if not full:
+    if got >= 0:
         return got
+    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
+    got = (bx * y + x * (by - y)) // (a * b)
     if got > 0:
-        got = min(got, line_bound(bx, by, x, y, a, b))
-    lub[key] = got + LINE_DONE
+        got = min(got, _window_upper(wts, nx, big_i, big_j, i, j),
+                  line_bound(bx, by, x, y, a, b))
+    lub[key] = got
     return got
 
 
@@ -235,8 +228,8 @@ def _window_upper(wts, nx, big_i, big_j, i, j):
     """Window-product bound of an L-piece (see `window_bound`): the product weights of the
     bottom arm [0, X) x [0, y) and of the upper arm [0, x) x [y, Y), over p * q."""
     best = np.iinfo(np.int64).max
+    hy = 1 + nx
     for t in range(wts.shape[0]):
-        hy = 1 + nx
         v = (wts[t, 1 + big_i] * wts[t, hy + j]
              + wts[t, 1 + i] * (wts[t, hy + big_j] - wts[t, hy + j])) // wts[t, 0]
         if v < best:
@@ -320,22 +313,16 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                     c1 = _norm(px, py, xv, yv, k[0], k[1], k[2], k[3])
                     c2 = _norm(px, py, xv, yv, k[4], k[5], k[6], k[7])
                     gen += 1
-                    # cheap bounds first (rectangle table or area), the cached line bound after
-                    u1 = _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, c1[0], c1[1], c1[2], c1[3])
-                    u2 = _cheap_upper(xv, yv, ny, rect_ub, wts, a, b, c2[0], c2[1], c2[2], c2[3])
+                    # cheap bounds first (rectangle table or area), the cached full bounds after
+                    u1 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c1[0], c1[1], c1[2], c1[3])
+                    u2 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c2[0], c2[1], c2[2], c2[3])
                     if u1 + u2 <= bar:
                         continue
                     passed += 1
                     u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2],
-                                c1[3], False)
+                                c1[3])
                     u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2],
-                                c2[3], False)
-                    if u1 + u2 <= bar:
-                        continue
-                    u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2],
-                                c1[3], True)
-                    u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2],
-                                c2[3], True)
+                                c2[3])
                     if u1 + u2 <= bar:
                         continue
                     l1 = _lower(xv, yv, px, py, ny, rect_val, c1[0], c1[1], c1[2], c1[3])
@@ -389,7 +376,7 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
     if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
         return got
     budget[0] -= 1
-    ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j, True)
+    ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j)
     best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
     if got > best:
         best = got
