@@ -24,22 +24,6 @@ COMPLETE = 1 << 14
 
 
 @njit(cache=True, inline="always")
-def _norm(ax_pos, ay_pos, xv, yv, bx, by, x, y):
-    """Normalised indices (I, J, i, j) of the raw L-piece (bx, by, x, y)."""
-    big_i = ax_pos[bx]
-    big_j = ay_pos[by]
-    i = ax_pos[x]
-    j = ay_pos[y]
-    if xv[i] == 0:
-        return big_i, j, big_i, j
-    if yv[j] == 0:
-        return i, big_j, i, big_j
-    if i >= big_i or j >= big_j:
-        return big_i, big_j, big_i, big_j
-    return big_i, big_j, i, j
-
-
-@njit(cache=True)
 def _kids(kind, bx, by, x, y, u, v, t):
     """Raw children (X1, Y1, x1, y1, X2, Y2, x2, y2) of subdivision `kind` at (u, v, t)."""
     if kind == 1:
@@ -68,33 +52,27 @@ def _kids(kind, bx, by, x, y, u, v, t):
 
 
 @njit(cache=True)
-def _hull_dirs(w, p, q, dirs, n):
-    """Append to dirs[n:] the facet normals (al, be) of conv{(i, j) >= 0 : i*p + j*q <= w}."""
-    hx = np.empty(w // p + 1, dtype=np.int64)
-    hy = np.empty(w // p + 1, dtype=np.int64)
+def _upper_hull(w, p, q, hull, row):
+    """Store in hull[row] the upper-hull vertices (i, j) of {(i, j) >= 0 : i*p + j*q <= w}
+    (i ascending, each j the most that fits); returns how many."""
     m = 0
     for i in range(w // p + 1):
         j = (w - i * p) // q
-        while m >= 2 and (hx[m - 1] - hx[m - 2]) * (j - hy[m - 2]) - (
-                hy[m - 1] - hy[m - 2]) * (i - hx[m - 2]) >= 0:
+        while m >= 2 and (hull[row, m - 1, 0] - hull[row, m - 2, 0]) * (j - hull[row, m - 2, 1]) \
+                - (hull[row, m - 1, 1] - hull[row, m - 2, 1]) * (i - hull[row, m - 2, 0]) >= 0:
             m -= 1
-        hx[m] = i
-        hy[m] = j
+        hull[row, m, 0] = i
+        hull[row, m, 1] = j
         m += 1
-    for k in range(m - 1):
-        if n < dirs.shape[0]:
-            dirs[n, 0] = hy[k] - hy[k + 1]
-            dirs[n, 1] = hx[k + 1] - hx[k]
-            n += 1
-    return n
+    return m
 
 
-@njit(cache=True)
-def _support(w, p, q, al, be):
-    """max al*i + be*j over i, j >= 0 with i*p + j*q <= w."""
+@njit(cache=True, inline="always")
+def _support(hull, row, m, al, be):
+    """max al*i + be*j over the lattice points of one line: attained at an upper-hull vertex."""
     best = 0
-    for i in range(w // p + 1):
-        v = al * i + be * ((w - i * p) // q)
+    for k in range(m):
+        v = al * hull[row, k, 0] + be * hull[row, k, 1]
         if v > best:
             best = v
     return best
@@ -110,15 +88,25 @@ def line_bound(bx, by, x, y, a, b):
     al*b*n0 + be*a*n1 <= y*h(bx) + (by - y)*h(x) with h(w) = max al*i + be*j on the line.
     Vertical lines likewise. The bound is the largest n0 + n1 meeting all these inequalities.
     """
-    dirs = np.empty((64, 2), dtype=np.int64)
+    # rows: horizontal lines of length bx and x (a along x), vertical of length by and y
+    size = max(bx // a, x // a, by // b, y // b) + 1
+    hull = np.empty((4, size, 2), dtype=np.int64)
+    cnt = np.empty(4, dtype=np.int64)
+    cnt[0] = _upper_hull(bx, a, b, hull, 0)
+    cnt[1] = _upper_hull(x, a, b, hull, 1)
+    cnt[2] = _upper_hull(by, b, a, hull, 2)
+    cnt[3] = _upper_hull(y, b, a, hull, 3)
+    dirs = np.empty((2 + cnt.sum(), 2), dtype=np.int64)
     dirs[0, 0], dirs[0, 1], dirs[1, 0], dirs[1, 1] = 1, 0, 0, 1
     nd = 2
-    nd = _hull_dirs(bx, a, b, dirs, nd)
-    nd = _hull_dirs(by, b, a, dirs, nd)
-    if x < bx:
-        nd = _hull_dirs(x, a, b, dirs, nd)
-    if y < by:
-        nd = _hull_dirs(y, b, a, dirs, nd)
+    for row in range(4):
+        if (row == 1 and x >= bx) or (row == 3 and y >= by):
+            continue
+        for k in range(cnt[row] - 1):
+            # facet normal of the hull edge k -> k+1 (as an (al, be) weight on (i, j))
+            dirs[nd, 0] = hull[row, k, 1] - hull[row, k + 1, 1]
+            dirs[nd, 1] = hull[row, k + 1, 0] - hull[row, k, 0]
+            nd += 1
     ca = np.empty(2 * nd, dtype=np.int64)
     cb = np.empty(2 * nd, dtype=np.int64)
     cc = np.empty(2 * nd, dtype=np.int64)
@@ -126,10 +114,11 @@ def line_bound(bx, by, x, y, a, b):
         al, be = dirs[d, 0], dirs[d, 1]
         ca[d] = al * b
         cb[d] = be * a
-        cc[d] = y * _support(bx, a, b, al, be) + (by - y) * _support(x, a, b, al, be)
+        cc[d] = y * _support(hull, 0, cnt[0], al, be) + (by - y) * _support(hull, 1, cnt[1], al, be)
         ca[nd + d] = al * a
         cb[nd + d] = be * b
-        cc[nd + d] = x * _support(by, b, a, al, be) + (bx - x) * _support(y, b, a, al, be)
+        cc[nd + d] = x * _support(hull, 2, cnt[2], al, be) \
+            + (bx - x) * _support(hull, 3, cnt[3], al, be)
     m = 2 * nd
     n0max = cc[0] // ca[0]
     for c in range(m):
@@ -185,45 +174,6 @@ def _key(nx, ny, big_i, big_j, i, j):
 
 
 @njit(cache=True, inline="always")
-def _cheap_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j, i, j):
-    if i == big_i:
-        rid = big_i * ny + big_j
-        return rect_ub[rid, 1] if rect_ub[rid, 1] >= 0 else rect_ub[rid, 0]
-    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
-    return (bx * y + x * (by - y)) // (a * b)
-
-
-@njit(cache=True)
-def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
-    """Upper bound of a piece: the rectangle table's and line bound, or for an L the least of its
-    area, window-product and line bounds.
-
-    Bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in `lub`
-    (dense over all pieces).
-    """
-    if i == big_i:
-        rid = big_i * ny + big_j
-        got = rect_ub[rid, 1]
-        if got < 0:
-            got = rect_ub[rid, 0]
-            if got > 0:
-                got = min(got, line_bound(xv[big_i], yv[big_j], xv[i], yv[j], a, b))
-            rect_ub[rid, 1] = got
-        return got
-    key = _key(nx, ny, big_i, big_j, i, j)
-    got = lub[key]
-    if got >= 0:
-        return got
-    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
-    got = (bx * y + x * (by - y)) // (a * b)
-    if got > 0:
-        got = min(got, _window_upper(wts, nx, big_i, big_j, i, j),
-                  line_bound(bx, by, x, y, a, b))
-    lub[key] = got
-    return got
-
-
-@njit(cache=True)
 def _window_upper(wts, nx, big_i, big_j, i, j):
     """Window-product bound of an L-piece (see `window_bound`): the product weights of the
     bottom arm [0, X) x [0, y) and of the upper arm [0, x) x [y, Y), over p * q."""
@@ -238,6 +188,45 @@ def _window_upper(wts, nx, big_i, big_j, i, j):
 
 
 @njit(cache=True)
+def _rect_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j):
+    """Fill in and return a rectangle's full bound (table and line bound)."""
+    rid = big_i * ny + big_j
+    got = rect_ub[rid, 0]
+    if got > 0:
+        got = min(got, line_bound(xv[big_i], yv[big_j], xv[big_i], yv[big_j], a, b))
+    rect_ub[rid, 1] = got
+    return got
+
+
+@njit(cache=True)
+def _l_upper(xv, yv, nx, wts, a, b, lub, key, big_i, big_j, i, j):
+    """Fill in and return an L-piece's full bound (area, window product, line bound)."""
+    bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
+    got = (bx * y + x * (by - y)) // (a * b)
+    if got > 0:
+        got = min(got, _window_upper(wts, nx, big_i, big_j, i, j),
+                  line_bound(bx, by, x, y, a, b))
+    lub[key] = got
+    return got
+
+
+@njit(cache=True, inline="always")
+def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
+    """Upper bound of a piece: the rectangle table's and line bound, or for an L the least of its
+    area, window-product and line bounds.
+
+    Bounds are cached: a rectangle's in `rect_ub[:, 1]` (small, stays in cache), an L's in `lub`
+    (dense over all pieces).
+    """
+    if i == big_i:
+        got = rect_ub[big_i * ny + big_j, 1]
+        return got if got >= 0 else _rect_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j)
+    key = _key(nx, ny, big_i, big_j, i, j)
+    got = lub[key]
+    return got if got >= 0 else _l_upper(xv, yv, nx, wts, a, b, lub, key, big_i, big_j, i, j)
+
+
+@njit(cache=True, inline="always")
 def _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j):
     """Best value known without searching: the rectangle's value, or two rectangles of the L."""
     if i == big_i:
@@ -246,6 +235,18 @@ def _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j):
     h = rect_val[big_i * ny + j] + rect_val[i * ny + py[by - y]]
     v = rect_val[i * ny + big_j] + rect_val[px[bx - x] * ny + j]
     return max(h, v)
+
+
+@njit(cache=True, inline="always")
+def _std(big_i, big_j, i, j):
+    """Normalised indices of a piece from the floor indices of its sizes (index 0: size 0)."""
+    if i == 0:
+        return big_i, j, big_i, j
+    if j == 0:
+        return i, big_j, i, big_j
+    if i >= big_i or j >= big_j:
+        return big_i, big_j, big_i, big_j
+    return big_i, big_j, i, j
 
 
 @njit(cache=True)
@@ -258,10 +259,14 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
     `only_best` nothing is listed and `best` is the most the children's known values (memo or
     `_lower`) add up to. `work` counts subdivisions generated plus 8 per bound looked up (the
     memory-bound part), which tracks the time taken.
+
+    The loop body reads the tables directly: an array handed to a helper costs two atomic
+    reference-count updates per call, which dominated the time.
     """
     bx, by, x, y = xv[big_i], yv[big_j], xv[i], yv[j]
     ra, rb = rxs[big_i], rxs[big_i + 1]
     sa, sb = rys[big_j], rys[big_j + 1]
+    ab = a * b
     rect = i == big_i
     rows = np.empty((64, 15), dtype=np.int64)
     n = 0
@@ -271,65 +276,93 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
     for kind in (1, 2, 3, 4, 5, 6, 7, 8, 9):
         if rect != (kind == 6 or kind == 7):
             continue
-        # iterate (p, q, r): p over x rasters, q over y rasters, r over the third parameter
+        # iterate (p, q, r): p over x rasters, q over y rasters, r over the third parameter;
+        # rasters ascend, so a bound on u or v ends its loop
         for p in range(ra, rb + 1):
             u = rxd[p] if p < rb else bx
             if kind in (1, 2, 3, 5, 8) and u > x:
-                continue
+                break
             if kind in (4, 9) and u < x:
                 continue
             if (kind == 6 or kind == 7) and p == rb:
-                continue
+                break
             for q in range(sa, sb + 1):
                 v = ryd[q] if q < sb else by
                 if kind in (1, 3, 5, 4, 9) and v > y:
-                    continue
+                    break
                 if kind in (2, 8) and v < y:
                     continue
                 if (kind == 6 or kind == 7) and q == sb:
-                    continue
+                    break
                 if kind == 6:
-                    t_lo, t_hi = ra, rb
+                    t_lo, t_hi = max(p, ra + 1), rb  # t >= u, t > 0
                 elif kind == 7:
-                    t_lo, t_hi = sa, sb
+                    t_lo, t_hi = max(q, sa + 1), sb
                 else:
                     t_lo, t_hi = 0, 1
                 for r in range(t_lo, t_hi):
                     if kind == 6:
                         t = rxd[r]
-                        if t == 0 or t < u:
-                            continue
                     elif kind == 7:
                         t = ryd[r]
-                        if t == 0 or t < v:
-                            continue
                     else:
                         t = 0
                     k = _kids(kind, bx, by, x, y, u, v, t)
-                    a1 = k[0] * k[3] + k[2] * (k[1] - k[3])
-                    a2 = k[4] * k[7] + k[6] * (k[5] - k[7])
-                    if a1 <= 0 or a2 <= 0:
+                    if k[0] * k[3] + k[2] * (k[1] - k[3]) <= 0 \
+                            or k[4] * k[7] + k[6] * (k[5] - k[7]) <= 0:
                         continue
-                    c1 = _norm(px, py, xv, yv, k[0], k[1], k[2], k[3])
-                    c2 = _norm(px, py, xv, yv, k[4], k[5], k[6], k[7])
+                    bi1, bj1, i1, j1 = _std(px[k[0]], py[k[1]], px[k[2]], py[k[3]])
+                    bi2, bj2, i2, j2 = _std(px[k[4]], py[k[5]], px[k[6]], py[k[7]])
                     gen += 1
                     # cheap bounds first (rectangle table or area), the cached full bounds after
-                    u1 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c1[0], c1[1], c1[2], c1[3])
-                    u2 = _cheap_upper(xv, yv, ny, rect_ub, a, b, c2[0], c2[1], c2[2], c2[3])
+                    rid1 = bi1 * ny + bj1
+                    rid2 = bi2 * ny + bj2
+                    if i1 == bi1:
+                        u1 = rect_ub[rid1, 1]
+                        if u1 < 0:
+                            u1 = rect_ub[rid1, 0]
+                    else:
+                        u1 = (xv[bi1] * yv[j1] + xv[i1] * (yv[bj1] - yv[j1])) // ab
+                    if i2 == bi2:
+                        u2 = rect_ub[rid2, 1]
+                        if u2 < 0:
+                            u2 = rect_ub[rid2, 0]
+                    else:
+                        u2 = (xv[bi2] * yv[j2] + xv[i2] * (yv[bj2] - yv[j2])) // ab
                     if u1 + u2 <= bar:
                         continue
                     passed += 1
-                    u1 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c1[0], c1[1], c1[2],
-                                c1[3])
-                    u2 = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, c2[0], c2[1], c2[2],
-                                c2[3])
+                    key1 = _key(nx, ny, bi1, bj1, i1, j1)
+                    key2 = _key(nx, ny, bi2, bj2, i2, j2)
+                    if i1 == bi1:
+                        if rect_ub[rid1, 1] < 0:
+                            u1 = _rect_upper(xv, yv, ny, rect_ub, a, b, bi1, bj1)
+                        l1 = rect_val[rid1]
+                    else:
+                        u1 = lub[key1]
+                        if u1 < 0:
+                            u1 = _l_upper(xv, yv, nx, wts, a, b, lub, key1, bi1, bj1, i1, j1)
+                        l1 = max(rect_val[rid1 - bj1 + j1]
+                                 + rect_val[i1 * ny + py[yv[bj1] - yv[j1]]],
+                                 rect_val[i1 * ny + bj1]
+                                 + rect_val[px[xv[bi1] - xv[i1]] * ny + j1])
+                    if i2 == bi2:
+                        if rect_ub[rid2, 1] < 0:
+                            u2 = _rect_upper(xv, yv, ny, rect_ub, a, b, bi2, bj2)
+                        l2 = rect_val[rid2]
+                    else:
+                        u2 = lub[key2]
+                        if u2 < 0:
+                            u2 = _l_upper(xv, yv, nx, wts, a, b, lub, key2, bi2, bj2, i2, j2)
+                        l2 = max(rect_val[rid2 - bj2 + j2]
+                                 + rect_val[i2 * ny + py[yv[bj2] - yv[j2]]],
+                                 rect_val[i2 * ny + bj2]
+                                 + rect_val[px[xv[bi2] - xv[i2]] * ny + j2])
                     if u1 + u2 <= bar:
                         continue
-                    l1 = _lower(xv, yv, px, py, ny, rect_val, c1[0], c1[1], c1[2], c1[3])
-                    l2 = _lower(xv, yv, px, py, ny, rect_val, c2[0], c2[1], c2[2], c2[3])
                     if only_best:
-                        l1 = max(l1, memo_val[_key(nx, ny, c1[0], c1[1], c1[2], c1[3])])
-                        l2 = max(l2, memo_val[_key(nx, ny, c2[0], c2[1], c2[2], c2[3])])
+                        l1 = max(l1, memo_val[key1])
+                        l2 = max(l2, memo_val[key2])
                         n += 1
                         if l1 + l2 > top:
                             top = l1 + l2
@@ -340,13 +373,12 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                         grown = np.empty((2 * n, 15), dtype=np.int64)
                         grown[:n] = rows
                         rows = grown
-                    row = rows[n]
-                    row[0] = u1 + u2
-                    row[1] = l1 + l2
-                    row[2], row[3], row[4], row[5] = c1
-                    row[6], row[7], row[8], row[9] = c2
-                    row[10] = u2
-                    row[11], row[12], row[13], row[14] = kind, u, v, t
+                    rows[n, 0] = u1 + u2
+                    rows[n, 1] = l1 + l2
+                    rows[n, 2], rows[n, 3], rows[n, 4], rows[n, 5] = bi1, bj1, i1, j1
+                    rows[n, 6], rows[n, 7], rows[n, 8], rows[n, 9] = bi2, bj2, i2, j2
+                    rows[n, 10] = u2
+                    rows[n, 11], rows[n, 12], rows[n, 13], rows[n, 14] = kind, u, v, t
                     n += 1
     if n > 1 and not only_best:  # with only_best, n counts candidates but no row was written
         score = np.empty(n, dtype=np.int64)
@@ -355,6 +387,17 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
         order = np.argsort(score, kind="mergesort")
         rows = rows[order]
     return rows, n, gen + 8 * passed, top
+
+
+@njit(cache=True, inline="always")
+def _known(memo_val, memo_depth, fail_depth, fail_need, key, depth, need):
+    """The memoised answer of `solve` for this piece, depth and need, or -1 if it must search."""
+    got = memo_val[key]
+    if got >= 0 and (memo_depth[key] >= depth or got >= need):
+        return got
+    if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
+        return got
+    return -1
 
 
 @njit(cache=True)
@@ -370,11 +413,10 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
     """
     nx, ny = xv.shape[0], yv.shape[0]
     key = _key(nx, ny, big_i, big_j, i, j)
+    got = _known(memo_val, memo_depth, fail_depth, fail_need, key, depth, need)
+    if got >= 0:
+        return got
     got = memo_val[key]
-    if got >= 0 and (memo_depth[key] >= depth or got >= need):
-        return got
-    if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
-        return got
     budget[0] -= 1
     ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j)
     best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
@@ -412,17 +454,23 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                 complete = False
                 break
             u2 = rows[k, 10]
-            v1 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
-                       memo_val, memo_depth, fail_depth, fail_need, budget,
-                       rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5], depth - 1, bar + 1 - u2)
+            k1 = _key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])
+            v1 = _known(memo_val, memo_depth, fail_depth, fail_need, k1, depth - 1, bar + 1 - u2)
+            if v1 < 0:
+                v1 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
+                           memo_val, memo_depth, fail_depth, fail_need, budget,
+                           rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5], depth - 1, bar + 1 - u2)
             ok1 = memo_depth[_key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])] \
                 == COMPLETE
             if v1 + u2 <= bar:
                 complete = complete and ok1
                 continue
-            v2 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
-                       memo_val, memo_depth, fail_depth, fail_need, budget,
-                       rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9], depth - 1, bar + 1 - v1)
+            k2 = _key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9])
+            v2 = _known(memo_val, memo_depth, fail_depth, fail_need, k2, depth - 1, bar + 1 - v1)
+            if v2 < 0:
+                v2 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
+                           memo_val, memo_depth, fail_depth, fail_need, budget,
+                           rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9], depth - 1, bar + 1 - v1)
             if not (ok1 and memo_depth[_key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8],
                                             rows[k, 9])] == COMPLETE):
                 complete = False
