@@ -52,27 +52,27 @@ def _kids(kind, bx, by, x, y, u, v, t):
 
 
 @njit(cache=True)
-def _upper_hull(w, p, q, hull, row):
-    """Store in hull[row] the upper-hull vertices (i, j) of {(i, j) >= 0 : i*p + j*q <= w}
+def _upper_hull(w, p, q, out, off):
+    """Write to out[off:] the upper-hull vertices (i, j) of {(i, j) >= 0 : i*p + j*q <= w}
     (i ascending, each j the most that fits); returns how many."""
     m = 0
     for i in range(w // p + 1):
         j = (w - i * p) // q
-        while m >= 2 and (hull[row, m - 1, 0] - hull[row, m - 2, 0]) * (j - hull[row, m - 2, 1]) \
-                - (hull[row, m - 1, 1] - hull[row, m - 2, 1]) * (i - hull[row, m - 2, 0]) >= 0:
+        while m >= 2 and (out[off + m - 1, 0] - out[off + m - 2, 0]) * (j - out[off + m - 2, 1]) \
+                - (out[off + m - 1, 1] - out[off + m - 2, 1]) * (i - out[off + m - 2, 0]) >= 0:
             m -= 1
-        hull[row, m, 0] = i
-        hull[row, m, 1] = j
+        out[off + m, 0] = i
+        out[off + m, 1] = j
         m += 1
     return m
 
 
 @njit(cache=True, inline="always")
-def _support(hull, row, m, al, be):
+def _support(hull, s, m, al, be):
     """max al*i + be*j over the lattice points of one line: attained at an upper-hull vertex."""
     best = 0
-    for k in range(m):
-        v = al * hull[row, k, 0] + be * hull[row, k, 1]
+    for k in range(s, s + m):
+        v = al * hull[k, 0] + be * hull[k, 1]
         if v > best:
             best = v
     return best
@@ -88,68 +88,86 @@ def line_bound(bx, by, x, y, a, b):
     al*b*n0 + be*a*n1 <= y*h(bx) + (by - y)*h(x) with h(w) = max al*i + be*j on the line.
     Vertical lines likewise. The bound is the largest n0 + n1 meeting all these inequalities.
     """
-    # rows: horizontal lines of length bx and x (a along x), vertical of length by and y
-    size = max(bx // a, x // a, by // b, y // b) + 1
-    hull = np.empty((4, size, 2), dtype=np.int64)
-    cnt = np.empty(4, dtype=np.int64)
-    cnt[0] = _upper_hull(bx, a, b, hull, 0)
-    cnt[1] = _upper_hull(x, a, b, hull, 1)
-    cnt[2] = _upper_hull(by, b, a, hull, 2)
-    cnt[3] = _upper_hull(y, b, a, hull, 3)
-    dirs = np.empty((2 + cnt.sum(), 2), dtype=np.int64)
-    dirs[0, 0], dirs[0, 1], dirs[1, 0], dirs[1, 1] = 1, 0, 0, 1
-    nd = 2
+    hull = np.empty((bx // a + x // a + by // b + y // b + 4, 2), dtype=np.int64)
+    m0 = _upper_hull(bx, a, b, hull, 0)
+    m1 = _upper_hull(x, a, b, hull, m0)
+    m2 = _upper_hull(by, b, a, hull, m0 + m1)
+    m3 = _upper_hull(y, b, a, hull, m0 + m1 + m2)
+    return _line_core(hull, 0, m0, m0, m1, m0 + m1, m2, m0 + m1 + m2, m3, bx, by, x, y, a, b)
+
+
+@njit(cache=True)
+def _line_core(hull, s0, m0, s1, m1, s2, m2, s3, m3, bx, by, x, y, a, b):
+    """`line_bound` from the upper hulls (start, count in `hull`) of the lines across the
+    piece: horizontal of length bx and x, vertical of length by and y."""
+    nd = 2 + (m0 - 1) + (m2 - 1) + (m1 - 1 if x < bx else 0) + (m3 - 1 if y < by else 0)
+    # rows 0-2: the inequalities ca*n0 + cb*n1 <= cc; rows 3-4: the directions (al, be)
+    work = np.empty((5, 2 * nd), dtype=np.int64)
+    work[3, 0], work[4, 0], work[3, 1], work[4, 1] = 1, 0, 0, 1
+    d = 2
     for row in range(4):
-        if (row == 1 and x >= bx) or (row == 3 and y >= by):
-            continue
-        for k in range(cnt[row] - 1):
+        if row == 0:
+            s, m = s0, m0
+        elif row == 1:
+            if x >= bx:
+                continue
+            s, m = s1, m1
+        elif row == 2:
+            s, m = s2, m2
+        else:
+            if y >= by:
+                continue
+            s, m = s3, m3
+        for k in range(s, s + m - 1):
             # facet normal of the hull edge k -> k+1 (as an (al, be) weight on (i, j))
-            dirs[nd, 0] = hull[row, k, 1] - hull[row, k + 1, 1]
-            dirs[nd, 1] = hull[row, k + 1, 0] - hull[row, k, 0]
-            nd += 1
-    ca = np.empty(2 * nd, dtype=np.int64)
-    cb = np.empty(2 * nd, dtype=np.int64)
-    cc = np.empty(2 * nd, dtype=np.int64)
+            work[3, d] = hull[k, 1] - hull[k + 1, 1]
+            work[4, d] = hull[k + 1, 0] - hull[k, 0]
+            d += 1
     for d in range(nd):
-        al, be = dirs[d, 0], dirs[d, 1]
-        ca[d] = al * b
-        cb[d] = be * a
-        cc[d] = y * _support(hull, 0, cnt[0], al, be) + (by - y) * _support(hull, 1, cnt[1], al, be)
-        ca[nd + d] = al * a
-        cb[nd + d] = be * b
-        cc[nd + d] = x * _support(hull, 2, cnt[2], al, be) \
-            + (bx - x) * _support(hull, 3, cnt[3], al, be)
+        al, be = work[3, d], work[4, d]
+        work[0, d] = al * b
+        work[1, d] = be * a
+        work[2, d] = y * _support(hull, s0, m0, al, be) + (by - y) * _support(hull, s1, m1, al, be)
+        work[0, nd + d] = al * a
+        work[1, nd + d] = be * b
+        work[2, nd + d] = x * _support(hull, s2, m2, al, be) \
+            + (bx - x) * _support(hull, s3, m3, al, be)
     m = 2 * nd
-    n0max = cc[0] // ca[0]
+    n0max = work[2, 0] // work[0, 0]
+    # g(n0) = n0 + min (cc - ca*n0) / cb over the rows with cb > 0 (kept in `lp` as floats,
+    # with 1 / cb) is concave; the rows with cb == 0 bound n0
+    lp = np.empty((3, m), dtype=np.float64)
+    mp = 0
     for c in range(m):
-        if cb[c] == 0 and ca[c] > 0:
-            n0max = min(n0max, cc[c] // ca[c])
+        if work[1, c] > 0:
+            lp[0, mp] = work[0, c]
+            lp[1, mp] = work[2, c]
+            lp[2, mp] = 1.0 / work[1, c]
+            mp += 1
+        elif work[0, c] > 0:
+            n0max = min(n0max, work[2, c] // work[0, c])
     if n0max < 0:
         return 0
-    # g(n0) = n0 + min_c (cc - ca*n0) / cb is concave: find its top by ternary search, then
-    # walk out from it while g (an upper bound of the integer objective) can still beat best
+    # the top of g by bisection on its slope, then walk out from it while g (an upper bound
+    # of the integer objective) can still beat the best integer point found
     lo, hi = 0, n0max
-    while hi - lo > 2:
-        m1 = lo + (hi - lo) // 3
-        m2 = hi - (hi - lo) // 3
-        if _relaxed(ca, cb, cc, m, m1) < _relaxed(ca, cb, cc, m, m2):
-            lo = m1 + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _relaxed(lp, mp, mid + 1) > _relaxed(lp, mp, mid):
+            lo = mid + 1
         else:
-            hi = m2 - 1 if _relaxed(ca, cb, cc, m, m1) > _relaxed(ca, cb, cc, m, m2) else m2
+            hi = mid
     top = lo
-    for n0 in range(lo + 1, hi + 1):
-        if _relaxed(ca, cb, cc, m, n0) > _relaxed(ca, cb, cc, m, top):
-            top = n0
     best = -1
     for step in (-1, 1):
         n0 = top if step == 1 else top - 1
         while 0 <= n0 <= n0max:
-            if _relaxed(ca, cb, cc, m, n0) < best + 1 - 1e-9:
+            if _relaxed(lp, mp, n0) < best + 1 - 1e-9:
                 break
             n1 = 1 << 40
             for c in range(m):
-                if cb[c] > 0:
-                    n1 = min(n1, (cc[c] - ca[c] * n0) // cb[c])
+                if work[1, c] > 0:
+                    n1 = min(n1, (work[2, c] - work[0, c] * n0) // work[1, c])
             if n1 >= 0 and n0 + n1 > best:
                 best = n0 + n1
             n0 += step
@@ -157,12 +175,11 @@ def line_bound(bx, by, x, y, a, b):
 
 
 @njit(cache=True)
-def _relaxed(ca, cb, cc, m, n0):
+def _relaxed(lp, mp, n0):
     """n0 + the largest real n1 allowed by the inequalities (the LP objective at n0)."""
     n1 = 1e300
-    for c in range(m):
-        if cb[c] > 0:
-            n1 = min(n1, (cc[c] - ca[c] * n0) / cb[c])
+    for c in range(mp):
+        n1 = min(n1, (lp[1, c] - lp[0, c] * n0) * lp[2, c])
     return n0 + n1
 
 
