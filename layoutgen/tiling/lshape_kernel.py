@@ -5,7 +5,9 @@ with X = xv[I], Y = yv[J], x = xv[i], y = yv[j]; a rectangle has i == I and j ==
 are the candidate sizes of the five-block search (normal values), so floor-normalising a raw
 size is one table look-up (`px`, `py`). The memo is dense over the four indices (i <= I and
 j <= J only): `val` is the best packing found, `depth` how deep the piece was explored
-(`COMPLETE` once its value is proven best for the L-approach, -1 never). Children are listed by
+(`COMPLETE` once its value is proven best for the L-approach, -1 never). The memo arrays hold
+the bitwise complement of each entry (~0 == -1, unknown), so they start as zeroed memory and a
+large memo costs nothing until its pages are touched. Children are listed by
 the nine subdivisions of Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010)
 through raster points (kinds 1-5, 8, 9 for a proper L, 6 and 7 for a rectangle), scored by their
 bounds and searched best first.
@@ -223,7 +225,7 @@ def _l_upper(xv, yv, nx, wts, a, b, lub, key, big_i, big_j, i, j):
     if got > 0:
         got = min(got, _window_upper(wts, nx, big_i, big_j, i, j),
                   line_bound(bx, by, x, y, a, b))
-    lub[key] = got
+    lub[key] = ~got
     return got
 
 
@@ -239,7 +241,7 @@ def _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j):
         got = rect_ub[big_i * ny + big_j, 1]
         return got if got >= 0 else _rect_upper(xv, yv, ny, rect_ub, a, b, big_i, big_j)
     key = _key(nx, ny, big_i, big_j, i, j)
-    got = lub[key]
+    got = ~lub[key]
     return got if got >= 0 else _l_upper(xv, yv, nx, wts, a, b, lub, key, big_i, big_j, i, j)
 
 
@@ -356,7 +358,7 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                             u1 = _rect_upper(xv, yv, ny, rect_ub, a, b, bi1, bj1)
                         l1 = rect_val[rid1]
                     else:
-                        u1 = lub[key1]
+                        u1 = ~lub[key1]
                         if u1 < 0:
                             u1 = _l_upper(xv, yv, nx, wts, a, b, lub, key1, bi1, bj1, i1, j1)
                         l1 = max(rect_val[rid1 - bj1 + j1]
@@ -368,7 +370,7 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                             u2 = _rect_upper(xv, yv, ny, rect_ub, a, b, bi2, bj2)
                         l2 = rect_val[rid2]
                     else:
-                        u2 = lub[key2]
+                        u2 = ~lub[key2]
                         if u2 < 0:
                             u2 = _l_upper(xv, yv, nx, wts, a, b, lub, key2, bi2, bj2, i2, j2)
                         l2 = max(rect_val[rid2 - bj2 + j2]
@@ -378,8 +380,8 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                     if u1 + u2 <= bar:
                         continue
                     if only_best:
-                        l1 = max(l1, memo_val[key1])
-                        l2 = max(l2, memo_val[key2])
+                        l1 = max(l1, ~memo_val[key1])
+                        l2 = max(l2, ~memo_val[key2])
                         n += 1
                         if l1 + l2 > top:
                             top = l1 + l2
@@ -409,10 +411,10 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
 @njit(cache=True, inline="always")
 def _known(memo_val, memo_depth, fail_depth, fail_need, key, depth, need):
     """The memoised answer of `solve` for this piece, depth and need, or -1 if it must search."""
-    got = memo_val[key]
-    if got >= 0 and (memo_depth[key] >= depth or got >= need):
+    got = ~memo_val[key]
+    if got >= 0 and (~memo_depth[key] >= depth or got >= need):
         return got
-    if got >= 0 and fail_depth[key] >= depth and fail_need[key] <= need:
+    if got >= 0 and ~fail_depth[key] >= depth and fail_need[key] <= need:
         return got
     return -1
 
@@ -433,20 +435,20 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
     got = _known(memo_val, memo_depth, fail_depth, fail_need, key, depth, need)
     if got >= 0:
         return got
-    got = memo_val[key]
+    got = ~memo_val[key]
     budget[0] -= 1
     ub = _upper(xv, yv, nx, ny, rect_ub, wts, a, b, lub, big_i, big_j, i, j)
     best = _lower(xv, yv, px, py, ny, rect_val, big_i, big_j, i, j)
     if got > best:
         best = got
     if best >= ub:
-        memo_val[key] = best
-        memo_depth[key] = COMPLETE
+        memo_val[key] = ~best
+        memo_depth[key] = ~COMPLETE
         return best
-    memo_val[key] = best
+    memo_val[key] = ~best
     if depth <= 0 or budget[0] < 0 or need > ub:
-        if memo_depth[key] < 0:
-            memo_depth[key] = 0
+        if ~memo_depth[key] < 0:
+            memo_depth[key] = ~0
         return best
     full = need <= best + 1  # any improvement is wanted: an exhausted search is exact
     bar = max(best, need - 1)
@@ -477,7 +479,7 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                 v1 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                            memo_val, memo_depth, fail_depth, fail_need, budget,
                            rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5], depth - 1, bar + 1 - u2)
-            ok1 = memo_depth[_key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])] \
+            ok1 = ~memo_depth[_key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])] \
                 == COMPLETE
             if v1 + u2 <= bar:
                 complete = complete and ok1
@@ -488,26 +490,26 @@ def solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                 v2 = solve(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_val, lub,
                            memo_val, memo_depth, fail_depth, fail_need, budget,
                            rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9], depth - 1, bar + 1 - v1)
-            if not (ok1 and memo_depth[_key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8],
+            if not (ok1 and ~memo_depth[_key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8],
                                             rows[k, 9])] == COMPLETE):
                 complete = False
             if v1 + v2 > best:
                 best = v1 + v2
                 if best >= need:
                     break
-    memo_val[key] = best
+    memo_val[key] = ~best
     if i == big_i and best > rect_val[big_i * ny + big_j]:
         rect_val[big_i * ny + big_j] = best
     if best >= ub:
-        memo_depth[key] = COMPLETE
+        memo_depth[key] = ~COMPLETE
     elif best < need and budget[0] >= 0:
         if full:
             if complete:
-                memo_depth[key] = COMPLETE
-            elif memo_depth[key] < depth:
-                memo_depth[key] = depth
-        elif fail_depth[key] < depth or (fail_depth[key] == depth and fail_need[key] > need):
-            fail_depth[key] = depth
+                memo_depth[key] = ~COMPLETE
+            elif ~memo_depth[key] < depth:
+                memo_depth[key] = ~depth
+        elif ~fail_depth[key] < depth or (~fail_depth[key] == depth and fail_need[key] > need):
+            fail_depth[key] = ~depth
             fail_need[key] = need
     return best
 
@@ -522,9 +524,9 @@ def find_division(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, rect_v
     for k in range(n):
         k1 = _key(nx, ny, rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5])
         k2 = _key(nx, ny, rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9])
-        v1 = max(memo_val[k1], _lower(xv, yv, px, py, ny, rect_val,
+        v1 = max(~memo_val[k1], _lower(xv, yv, px, py, ny, rect_val,
                  rows[k, 2], rows[k, 3], rows[k, 4], rows[k, 5]))
-        v2 = max(memo_val[k2], _lower(xv, yv, px, py, ny, rect_val,
+        v2 = max(~memo_val[k2], _lower(xv, yv, px, py, ny, rect_val,
                  rows[k, 6], rows[k, 7], rows[k, 8], rows[k, 9]))
         if v1 + v2 >= target:
             return rows[k, 11], rows[k, 12], rows[k, 13], rows[k, 14]

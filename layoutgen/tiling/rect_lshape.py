@@ -90,16 +90,16 @@ class LApproach:
         self.val0 = fb.val[:n].copy()  # values the five-block search can rebuild
         self.rect_val = fb.val[:n].copy()  # current best per rectangle (raised by this search)
         size = self.memo_size(self.nx, self.ny)
-        self.memo_val = np.full(size, -1, dtype=np.int32)
-        self.memo_depth = np.full(size, -1, dtype=np.int16)
+        self.memo_val = np.zeros(size, dtype=np.int32)
+        self.memo_depth = np.zeros(size, dtype=np.int16)
         rect_ub = np.full((n, 2), -1, dtype=np.int64)  # (table bound, with the line bound)
         rect_ub[:, 0] = fb.ub[:n]
         wts = (np.zeros((0, 1 + self.nx + self.ny), dtype=np.int64) if weights is None
                else np.ascontiguousarray(weights, dtype=np.int64))
         self.tables = (self.xv, self.yv, self.px, self.py, rxs, rxd, rys, ryd,
                        rect_ub, wts, np.int64(fb.a), np.int64(fb.b))
-        self.lub = np.full(size, -1, dtype=np.int32)
-        self.fail_depth = np.full(size, -1, dtype=np.int16)
+        self.lub = np.zeros(size, dtype=np.int32)
+        self.fail_depth = np.zeros(size, dtype=np.int16)
         self.fail_need = np.zeros(size, dtype=np.int32)
         self.top = (self.nx - 1, self.ny - 1, self.nx - 1, self.ny - 1)
 
@@ -133,7 +133,7 @@ class LApproach:
                 if v > best:
                     best = v
                     continue
-                if self.memo_depth[key] >= kern.COMPLETE or depth >= max_depth:
+                if ~self.memo_depth[key] >= kern.COMPLETE or depth >= max_depth:
                     break
                 depth += 1
             return best
@@ -142,7 +142,7 @@ class LApproach:
 
     @property
     def value(self) -> int:
-        return int(max(self.memo_val[self._key(self.top)], self.rect_val[-1]))
+        return int(max(~self.memo_val[self._key(self.top)], self.rect_val[-1]))
 
     # ---------------------------------------------------------------- reconstruction
 
@@ -162,7 +162,7 @@ class LApproach:
         big_i, big_j, i, j = q
         low = kern._lower(self.xv, self.yv, self.px, self.py, self.ny, self.rect_val,
                           big_i, big_j, i, j)
-        return int(max(low, self.memo_val[self._key(q)]))
+        return int(max(low, ~self.memo_val[self._key(q)]))
 
     def blocks(self) -> list[Block]:
         """Blocks of the best packing of the whole sheet found by the search."""
