@@ -7,10 +7,10 @@ size is one table look-up (`px`, `py`). The memo is dense over the four indices 
 j <= J only): `val` is the best packing found, `depth` how deep the piece was explored
 (`COMPLETE` once its value is proven best for the L-approach, -1 never). The memo arrays hold
 the bitwise complement of each entry (~0 == -1, unknown), so they start as zeroed memory and a
-large memo costs nothing until its pages are touched. Children are listed by
-the nine subdivisions of Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010)
-through raster points (kinds 1-5, 8, 9 for a proper L, 6 and 7 for a rectangle), scored by their
-bounds and searched best first.
+large memo costs nothing until its pages are touched. Children are listed by the nine
+subdivisions of Lins, Lins & Morabito (2003) and Birgin, Lobato & Morabito (2010) through raster
+points (kinds 1-5, 8, 9 for a proper L, 6 and 7 for a rectangle), scored by their bounds and
+searched best first.
 
 The search charges `budget[0]` (units: one per piece visited plus one per 256 subdivisions
 generated) and unwinds with the best values found once it runs out, so the result depends on the
