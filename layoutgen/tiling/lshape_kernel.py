@@ -351,6 +351,8 @@ def _candidates(xv, yv, px, py, rxs, rxd, rys, ryd, rect_ub, wts, a, b, nx, ny, 
                     if u1 + u2 <= bar:
                         continue
                     passed += 1
+                    # `_upper` and `_lower` written out for each child: calling them would cost
+                    # the reference-count updates this loop avoids (see the docstring)
                     key1 = _key(nx, ny, bi1, bj1, i1, j1)
                     key2 = _key(nx, ny, bi2, bj2, i2, j2)
                     if i1 == bi1:
