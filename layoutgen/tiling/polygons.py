@@ -110,8 +110,9 @@ class _Envelope:
         xs = self.xs
         k = np.clip(np.searchsorted(xs, xq) - 1, 0, len(xs) - 2)
         t = np.clip((xq - xs[k]) / (xs[k + 1] - xs[k]), 0.0, 1.0)
-        out = np.where(np.isfinite(self.yl[k]), self.yl[k] + t * (self.yr[k] - self.yl[k]),
-                       -np.inf)
+        with np.errstate(invalid="ignore"):  # -inf - -inf in the gaps np.where discards
+            out = np.where(np.isfinite(self.yl[k]), self.yl[k] + t * (self.yr[k] - self.yl[k]),
+                           -np.inf)
         out = np.where((xq < xs[0] - self.tol) | (xq > xs[-1] + self.tol), -np.inf, out)
         near = np.clip(np.searchsorted(xs, xq), 0, len(xs) - 1)
         for nb in (near, np.maximum(near - 1, 0)):
