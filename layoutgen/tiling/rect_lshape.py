@@ -114,9 +114,7 @@ class LApproach:
         return (nx * (nx + 1) // 2) * (ny * (ny + 1) // 2)
 
     def _key(self, q: tuple[int, int, int, int]) -> int:
-        big_i, big_j, i, j = q
-        return ((big_i * (big_i + 1) // 2 + i) * (self.ny * (self.ny + 1) // 2)
-                + big_j * (big_j + 1) // 2 + j)
+        return int(kern._key(self.nx, self.ny, *q))
 
     def solve_deepening(self, target: int, max_depth: int = MAX_DEPTH) -> int:
         """Deepen the division depth, asking each time for one item more than the best so far,
@@ -149,14 +147,8 @@ class LApproach:
     def norm(self, q: Piece) -> tuple[int, int, int, int]:
         """Axis indices of the raw L-piece q = (X, Y, x, y)."""
         big_x, big_y, x, y = q
-        bi, bj, i, j = int(self.px[big_x]), int(self.py[big_y]), int(self.px[x]), int(self.py[y])
-        if self.xv[i] == 0:
-            return bi, j, bi, j
-        if self.yv[j] == 0:
-            return i, bj, i, bj
-        if i >= bi or j >= bj:
-            return bi, bj, bi, bj
-        return bi, bj, i, j
+        bi, bj, i, j = kern._std(self.px[big_x], self.py[big_y], self.px[x], self.py[y])
+        return int(bi), int(bj), int(i), int(j)
 
     def _known(self, q: tuple[int, int, int, int]) -> int:
         big_i, big_j, i, j = q
