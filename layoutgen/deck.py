@@ -382,9 +382,37 @@ def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
         _check_keys(nested, Deck, "", source)
         _merge(data, nested, origin, source)
     try:
-        return Deck.model_validate(data)
+        deck = Deck.model_validate(data)
     except ValidationError as exc:
         raise _explain(exc, origin) from None
+    _check_grid(deck, origin)
+    return deck
+
+
+# Geometric lengths (in the layout's plane) that must lie on the 1 nm grid; film thicknesses,
+# capacities and the roll length are physical quantities, not layout coordinates.
+_GRID_SECTIONS = ("package.border", "process.", "sheet.", "tiling.", "layout.", "laser.")
+
+
+def _check_grid(deck: Deck, origin: dict[str, str]) -> None:
+    """Refuse a layout length finer than the 1 nm grid, naming the key and its source."""
+    from layoutgen.units import to_nm
+
+    items = list(deck.flat().items())
+    for i, k in enumerate(deck.tiling.keepouts):
+        items += [(f"tiling.keepouts[{i}].{f}", getattr(k, f))
+                  for f in ("x_mm", "y_mm", "w_mm", "h_mm", "clearance_mm")]
+    for key, value in items:
+        unit = key.rsplit("_", 1)[-1]
+        if unit not in ("mm", "um") or not key.startswith(_GRID_SECTIONS):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        try:
+            to_nm(value, unit, key)
+        except LayoutgenError as exc:
+            src = _origin_of(key, origin)
+            raise LayoutgenError(f"{src}: {exc}") from None
 
 
 def _mark_origin(d: dict[str, Any], prefix: str, source: str, origin: dict[str, str]) -> None:

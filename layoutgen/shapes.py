@@ -20,6 +20,7 @@ from shapely.geometry import LinearRing, LineString, Polygon
 from shapely.geometry.polygon import orient
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm
 
 KINDS = ("rect", "rounded", "circle", "polygon")
 
@@ -56,6 +57,28 @@ class CellShape:
         return hash(self._key())
 
     @property
+    def width_nm(self) -> int:
+        """Bounding-box width at rotation 0, in nm (exact)."""
+        return mm_to_nm(self.width)
+
+    @property
+    def height_nm(self) -> int:
+        """Bounding-box height at rotation 0, in nm (exact)."""
+        return mm_to_nm(self.height)
+
+    @property
+    def radius_nm(self) -> int:
+        """Corner (or circle) radius in nm, rounded to the grid (exact for rounded rects)."""
+        return mm_to_nm(self.corner_radius)
+
+    @property
+    def vertices_nm(self) -> np.ndarray:
+        """Polygon vertices (n, 2) in integer nm about the cell origin (exact)."""
+        if self.vertices is None:
+            raise LayoutgenError(f"a {self.kind} cell has no polygon vertices")
+        return np.rint(self.vertices * NM_PER_MM).astype(np.int64)
+
+    @property
     def area(self) -> float:
         """Exact area in mm^2."""
         return area(self)
@@ -88,10 +111,16 @@ class CellShape:
 
 
 def _positive(value: float, what: str) -> float:
+    """A positive size on the 2 nm grid (its half, the centre offset, lies on the 1 nm grid)."""
     v = float(value)
-    if not (math.isfinite(v) and v > 0):
+    if not (math.isfinite(v) and 0 < v < 1e9):
         raise LayoutgenError(f"{what} must be a finite number > 0 mm, got {value!r}")
-    return v
+    n = mm_to_nm(v)
+    if abs(v * NM_PER_MM - n) > 1e-3 or n % 2:
+        raise LayoutgenError(
+            f"{what} {v!r} mm is not on the 2 nm grid (cells are centred on the 1 nm layout "
+            "grid, so their sizes are whole multiples of 0.000002 mm)")
+    return nm_to_mm(n)
 
 
 def rect(w: float, h: float) -> CellShape:
@@ -146,10 +175,17 @@ def polygon(vertices: np.ndarray, source: str = "polygon") -> CellShape:
     if not poly.area > 0:
         raise LayoutgenError(f"{source}: polygon has zero area")
     poly = orient(poly, 1.0)
-    v = np.asarray(poly.exterior.coords)[:-1]
-    x0, y0, x1, y1 = poly.bounds
-    v = v - [(x0 + x1) / 2, (y0 + y1) / 2]
-    return CellShape("polygon", x1 - x0, y1 - y0, 0.0, v)
+    # Vertices snap to the 1 nm grid (CAD exports carry float noise); the origin is the
+    # bounding-box centre rounded down to the grid, so every vertex stays a whole nm count.
+    vn = np.rint(np.asarray(poly.exterior.coords)[:-1] * NM_PER_MM).astype(np.int64)
+    keep = np.any(vn != np.roll(vn, 1, axis=0), axis=1)
+    vn = vn[keep]
+    if len(vn) < 3 or not Polygon(vn).is_valid or not Polygon(vn).area > 0:
+        raise LayoutgenError(f"{source}: polygon is not simple on the 1 nm grid")
+    lo, hi = vn.min(axis=0), vn.max(axis=0)
+    vn = vn - (lo + hi) // 2
+    w, h = (int(d) for d in hi - lo)
+    return CellShape("polygon", nm_to_mm(w), nm_to_mm(h), 0.0, vn / NM_PER_MM)
 
 
 def polygon_from_wkt(text: str, source: str = "WKT") -> CellShape:

@@ -18,6 +18,7 @@ from layoutgen import cellgeom
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, area
+from layoutgen.units import NM_PER_MM, nm_to_mm
 
 MAX_LAYERS = 10000
 
@@ -191,6 +192,12 @@ def _fp_text(fp: CellShape) -> str:
     return f"{fp.width:g} x {fp.height:g} mm"
 
 
+def _grid_up(mm: float) -> float:
+    """A computed size rounded up to the 2 nm grid cell sizes live on."""
+    n = mm * NM_PER_MM
+    return nm_to_mm(2 * math.ceil(round(n, 3) / 2))
+
+
 def footprint_of(kind: str, width: float, height: float, corner_radius: float = 0.0) -> CellShape:
     """Build a product footprint shape (validated by shapes)."""
     from layoutgen import shapes
@@ -233,7 +240,7 @@ def smallest_footprint(capacity_mAh: float, max_thickness_mm: float, deck: Deck,
             return footprint_of("circle", s, s)
         if width is not None:
             return footprint_of(shape, width, s, corner_radius)
-        return footprint_of(shape, ratio * s, s, corner_radius)
+        return footprint_of(shape, _grid_up(ratio * s), s, corner_radius)
 
     def reaches(s: float) -> bool:
         try:

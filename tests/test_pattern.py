@@ -103,7 +103,8 @@ def test_pad_too_big_is_a_user_error() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(w=st.floats(1.5, 30), h=st.floats(1.5, 30), rfrac=st.floats(0, 0.5),
+@given(w=st.integers(1500, 30000).map(lambda v: v / 1000),  # sizes on the um grid
+       h=st.integers(1500, 30000).map(lambda v: v / 1000), rfrac=st.floats(0, 0.5),
        rot=st.sampled_from([0.0, 90.0, 180.0, 270.0]))
 def test_rounded_cells_always_nest(w: float, h: float, rfrac: float, rot: float) -> None:
     shape = rounded(w, h, rfrac * min(w, h))

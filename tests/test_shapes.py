@@ -97,7 +97,8 @@ def test_compat_helpers() -> None:
     assert np.allclose(S.rotate_points(pts, 90), [[2, -1], [2, 1], [-2, 1], [-2, -1]])
 
 
-@given(w=st.floats(0.5, 50), h=st.floats(0.5, 50), f=st.floats(0, 1),
+@given(w=st.integers(500, 50000).map(lambda v: v / 1000),  # sizes on the um grid
+       h=st.integers(500, 50000).map(lambda v: v / 1000), f=st.floats(0, 1),
        halo=st.one_of(st.just(0.0), st.floats(1e-3, 3)))
 @settings(max_examples=40, deadline=None)
 def test_halo_area_matches_buffer(w: float, h: float, f: float, halo: float) -> None:

@@ -85,7 +85,8 @@ def test_capacity_linear_in_cathode_thickness(t: float, k: float) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(side=st.floats(3, 40), cap=st.floats(0.05, 100), ret=st.floats(0.5, 1.0))
+@given(side=st.integers(3000, 40000).map(lambda v: v / 1000), cap=st.floats(0.05, 100),
+       ret=st.floats(0.5, 1.0))
 def test_stack_count_is_minimal(side: float, cap: float, ret: float) -> None:
     fp = sizing.footprint_of("rect", side, side)
     p = sizing.layers_for_capacity(fp, cap, DECK, ret)

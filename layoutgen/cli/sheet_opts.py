@@ -54,15 +54,15 @@ def _flag_overrides(sheet: str | None, kerf: str | None, edge: str | None,
                     keepouts: list[str] | None, rotation: str | None, cut: str | None
                     ) -> list[tuple[str, dict[str, Any]]]:
     from layoutgen.errors import LayoutgenError
-    from layoutgen.units import parse_length, parse_size
+    from layoutgen.units import parse_length, parse_length_nm, parse_size
 
     flags: list[tuple[str, dict[str, Any]]] = []
     if sheet:
         sx, sy = parse_size(sheet, "--sheet")
         flags.append((f"--sheet {sheet}", {"sheet": {"width_mm": sx, "length_mm": sy}}))
     if kerf is not None:
-        flags.append((f"--kerf {kerf}", {"tiling": {"kerf_um": parse_length(kerf, "--kerf")
-                                                    * 1000}}))
+        kerf_um = parse_length_nm(kerf, "--kerf") / 1000  # exact: whole nm over 1000
+        flags.append((f"--kerf {kerf}", {"tiling": {"kerf_um": kerf_um}}))
     if edge is not None:
         parts = [p for p in edge.split(",") if p.strip()]
         if len(parts) not in (1, 2):
