@@ -146,11 +146,16 @@ def keepout_sets(draw):
             g = shapely.Point(x, y).buffer(draw(st.floats(0.5, 6)))
         else:
             g = shapely.Point(x, y)
-        out.append((g, draw(st.floats(0, 3))))
+        out.append((g, draw(st.integers(0, 3000)) / 1000))
     return out
 
 
-@given(keepouts=keepout_sets(), kerf=st.floats(0, 1.5), w=st.floats(2, 12), h=st.floats(2, 12))
+def um(lo: float, hi: float):
+    """Lengths in mm on the 1 um grid (user lengths are decimals; sizes on the 2 nm grid)."""
+    return st.integers(round(lo * 1000), round(hi * 1000)).map(lambda v: v / 1000)
+
+
+@given(keepouts=keepout_sets(), kerf=um(0, 1.5), w=um(2, 12), h=um(2, 12))
 @settings(max_examples=25, deadline=None)
 def test_random_keepouts_rects_verify(keepouts, kerf, w, h) -> None:
     usable = (0.0, 0.0, 60.0, 40.0)
@@ -160,7 +165,7 @@ def test_random_keepouts_rects_verify(keepouts, kerf, w, h) -> None:
     assert res.count >= res.counts["holes"]
 
 
-@given(keepouts=keepout_sets(), kerf=st.floats(0, 1.0), d=st.floats(3, 10))
+@given(keepouts=keepout_sets(), kerf=um(0, 1.0), d=um(3, 10))
 @settings(max_examples=10, deadline=None)
 def test_random_keepouts_circles_verify(keepouts, kerf, d) -> None:
     usable = (0.0, 0.0, 60.0, 40.0)

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.tiling import rect_packing as RP
 from layoutgen.tiling.rect_bounds import bound_arrays, knapsack_bound, upper_bound
-from layoutgen.tiling.rect_packing import pack_rectangles, to_integers
+from layoutgen.tiling.rect_packing import exact_integers, pack_int, pack_rectangles
 
 EPS = 1e-7
 
@@ -375,13 +376,40 @@ def test_non_integer_dimensions_are_exact():
     assert res.count <= res.upper_bound
 
 
-def test_to_integers_never_rounds_the_wrong_way():
-    ints, unit = to_integers((1 / 3, 1.0, 0.1, 0.2))
-    L, W, l, w = (v * unit for v in ints)  # noqa: E741, N806
-    assert L <= 1 / 3 and W <= 1.0
-    assert float(l) >= 0.1 and float(w) >= 0.2
-    ints, unit = to_integers((290.05, 290.05, 10.05, 8.05))
-    assert unit == pytest.approx(1 / 20) and ints == [5801, 5801, 201, 161]
+def test_exact_integers_read_the_decimals():
+    ints, den = exact_integers((290.05, 290.05, 10.05, 8.05))
+    assert den == 20 and ints == [5801, 5801, 201, 161]
+    ints, den = exact_integers((16.8 + 0.1, 27.6, 7.7, 1))  # 16.900000000000002: its own repr
+    assert den == 5 * 10**14  # 16900000000000002 / 10**15, reduced
+    assert exact_integers((94800000, 46600000, 10100000, 6100000)) == (
+        [94800000, 46600000, 10100000, 6100000], 1)
+
+
+def _brute_area_bound(X, Y, a, b):
+    return (X * Y) // (a * b)
+
+
+def test_coarse_grid_bound_is_a_relaxation(monkeypatch):
+    """Planted: an item gcd of 1 forces the solver onto a coarser grid. The packing must stay
+    feasible for the real numbers and the bound must hold for them (a relaxation), so no proof
+    is claimed on the rounded problem's bound."""
+    monkeypatch.setattr(RP, "_MAX_INT", 1000)
+    # 10 x 6 items (+ 1 unit noise each) on 94 x 46 units scaled by 1000: exact optimum 63?
+    X, Y, a, b = 90_800, 42_600, 10_001, 6_001  # gcd 1 -> 90,800 steps > 1000: coarse
+    res = pack_int(X, Y, a, b)
+    assert "grid" in res.strategy and "unit" in res.strategy
+    r = np.asarray(res.rects, np.int64)
+    check_valid(res, X, Y, a, b, full=False)
+    assert ((r[:, 2] == a) | (r[:, 2] == b)).all()
+    assert res.upper_bound >= res.count
+    # the exact optimum of (90800, 42600, 10001, 6001) is >= the 9 x 7 grid (9*10001 <= 90800)
+    assert res.upper_bound >= 63
+    if res.count >= res.upper_bound:  # a claimed proof must hold for the real problem
+        assert res.count >= 63
+    # the restricted-grid bound of the rounded problem would have claimed a false proof here:
+    s = RP._coarse_scale(X, Y, a, b)
+    rounded = pack_int(X // s, Y // s, -(-a // s), -(-b // s))
+    assert rounded.upper_bound < 63 or res.count >= 63
 
 
 def test_deterministic():

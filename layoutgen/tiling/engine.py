@@ -17,39 +17,74 @@ from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, area, describe
 from layoutgen.tiling.result import Tiling
+from layoutgen.units import NM_PER_MM, nm_to_mm, to_nm
 
 
 @dataclass(frozen=True)
 class KeepoutRegion:
-    """A keep-out in sheet coordinates; cells stay `clearance` mm away from it."""
+    """A keep-out in sheet coordinates (mm); cells stay `clearance_nm` away from it."""
 
     geometry: shapely.Geometry
-    clearance: float
+    clearance_nm: int
     name: str = "keepout"
+
+    @property
+    def clearance(self) -> float:
+        return nm_to_mm(self.clearance_nm)
 
 
 @dataclass(frozen=True)
 class SheetSpec:
-    """Everything tiling needs about the sheet, in mm."""
+    """Everything tiling needs about the sheet, as whole nanometres (exact)."""
 
-    width: float
-    length: float
-    edge_x: float
-    edge_y: float
-    kerf: float
+    width_nm: int
+    length_nm: int
+    edge_x_nm: int
+    edge_y_nm: int
+    kerf_nm: int
     rotation: str = "any"
     cut: str = "free"
     keepouts: tuple[KeepoutRegion, ...] = field(default_factory=tuple)
     max_cells: int = 50_000_000
 
     @property
+    def usable_box_nm(self) -> tuple[int, int, int, int]:
+        return (self.edge_x_nm, self.edge_y_nm, self.width_nm - self.edge_x_nm,
+                self.length_nm - self.edge_y_nm)
+
+    @property
+    def usable_size_nm(self) -> tuple[int, int]:
+        return (self.width_nm - 2 * self.edge_x_nm, self.length_nm - 2 * self.edge_y_nm)
+
+    # millimetre views (floats carrying the exact nm counts) for display and float kernels
+    @property
+    def width(self) -> float:
+        return nm_to_mm(self.width_nm)
+
+    @property
+    def length(self) -> float:
+        return nm_to_mm(self.length_nm)
+
+    @property
+    def edge_x(self) -> float:
+        return nm_to_mm(self.edge_x_nm)
+
+    @property
+    def edge_y(self) -> float:
+        return nm_to_mm(self.edge_y_nm)
+
+    @property
+    def kerf(self) -> float:
+        return nm_to_mm(self.kerf_nm)
+
+    @property
     def usable_box(self) -> tuple[float, float, float, float]:
-        return (self.edge_x, self.edge_y, self.width - self.edge_x, self.length - self.edge_y)
+        return tuple(nm_to_mm(v) for v in self.usable_box_nm)  # type: ignore[return-value]
 
     @property
     def usable_size(self) -> tuple[float, float]:
-        x0, y0, x1, y1 = self.usable_box
-        return x1 - x0, y1 - y0
+        uw, uh = self.usable_size_nm
+        return nm_to_mm(uw), nm_to_mm(uh)
 
 
 def keepout_geometry(k) -> shapely.Geometry:  # noqa: ANN001
@@ -70,9 +105,14 @@ def sheet_spec_from_deck(deck: Deck) -> SheetSpec:
     """The SheetSpec the deck describes (CLI flags arrive as deck overrides)."""
     sh, t = deck.sheet, deck.tiling
     spec = SheetSpec(
-        width=sh.width_mm, length=sh.length_mm, edge_x=sh.edge_x_mm, edge_y=sh.edge_y_mm,
-        kerf=t.kerf_um / 1000, rotation=t.rotation, cut=t.cut,
-        keepouts=tuple(KeepoutRegion(keepout_geometry(k), k.clearance_mm, k.name)
+        width_nm=to_nm(sh.width_mm, "mm", "sheet.width_mm"),
+        length_nm=to_nm(sh.length_mm, "mm", "sheet.length_mm"),
+        edge_x_nm=to_nm(sh.edge_x_mm, "mm", "sheet.edge_x_mm"),
+        edge_y_nm=to_nm(sh.edge_y_mm, "mm", "sheet.edge_y_mm"),
+        kerf_nm=to_nm(t.kerf_um, "um", "tiling.kerf_um"), rotation=t.rotation, cut=t.cut,
+        keepouts=tuple(KeepoutRegion(keepout_geometry(k),
+                                     to_nm(k.clearance_mm, "mm", f"tiling.keepouts {k.name}"),
+                                     k.name)
                        for k in t.keepouts),
         max_cells=t.max_cells,
     )
@@ -82,7 +122,7 @@ def sheet_spec_from_deck(deck: Deck) -> SheetSpec:
 
 def check_sheet(spec: SheetSpec) -> None:
     """Reject sheets with no usable area and keep-outs outside the sheet."""
-    uw, uh = spec.usable_size
+    uw, uh = spec.usable_size_nm
     if uw <= 0 or uh <= 0:
         raise LayoutgenError(
             f"--edge: edge exclusion {spec.edge_x:g}/{spec.edge_y:g} mm leaves no usable area on "
@@ -108,29 +148,37 @@ def orientations(shape: CellShape, rotation: str) -> list[float]:
     return [0.0, 90.0]
 
 
+def rotated_box_nm(shape: CellShape, rot: float) -> tuple[int, int]:
+    """The cell's bounding box (w, h) in nm at a rotation that is a multiple of 90 degrees."""
+    w, h = shape.width_nm, shape.height_nm
+    return (w, h) if rot % 180 == 0 else (h, w)
+
+
 def _check_fits(shape: CellShape, spec: SheetSpec) -> None:
-    uw, uh = spec.usable_size
-    best_short = None
+    uw, uh = spec.usable_size_nm
+    best: tuple[int, int] | None = None
     for rot in orientations(shape, spec.rotation):
-        w, h = (shape.width, shape.height) if rot % 180 == 0 else (shape.height, shape.width)
-        short = (max(0.0, w - uw), max(0.0, h - uh))
-        if short == (0.0, 0.0):
+        w, h = rotated_box_nm(shape, rot)
+        short = (max(0, w - uw), max(0, h - uh))
+        if short == (0, 0):
             return
-        if best_short is None or sum(short) < sum(best_short[0]):
-            best_short = (short, w, h)
-    (sx, sy), w, h = best_short
-    parts = [f"{sx:.4g} mm short in x" if sx > 0 else "", f"{sy:.4g} mm short in y" if sy > 0
-             else ""]
+        if best is None or sum(short) < sum(best):
+            best = short
+    assert best is not None
+    sx, sy = best
+    parts = [f"{nm_to_mm(sx):g} mm short in x" if sx > 0 else "",
+             f"{nm_to_mm(sy):g} mm short in y" if sy > 0 else ""]
+    uwm, uhm = spec.usable_size
     raise LayoutgenError(
         f"--cell {shape.width:g} x {shape.height:g} mm does not fit the usable area "
-        f"{uw:g} x {uh:g} mm ({', '.join(p for p in parts if p)}; rotation {spec.rotation})")
+        f"{uwm:g} x {uhm:g} mm ({', '.join(p for p in parts if p)}; rotation {spec.rotation})")
 
 
 def estimate_count(shape: CellShape, spec: SheetSpec) -> int:
     """Cells the usable area could hold at most by area (with the kerf halo)."""
-    uw, uh = spec.usable_size
-    k = spec.kerf
-    return int((uw + k) * (uh + k) // ((shape.width + k) * (shape.height + k)))
+    uw, uh = spec.usable_size_nm
+    k = spec.kerf_nm
+    return (uw + k) * (uh + k) // ((shape.width_nm + k) * (shape.height_nm + k))
 
 
 def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
@@ -147,79 +195,105 @@ def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
 
         x, y, rot, strategy, ub, method = tile_with_keepouts(shape, spec)
     elif shape.kind in ("rect", "rounded"):
-        x, y, rot, strategy, ub, method = _tile_rects(shape, spec, spec.usable_box)
+        x, y, rot, strategy, ub, method = _tile_rects(shape, spec, spec.usable_box_nm)
     elif shape.kind == "circle":
         x, y, rot, strategy, ub, method = _tile_circles(shape, spec)
+    elif _is_axis_rectangle(shape):
+        x, y, rot, strategy, ub, method = _tile_rect_polygon(shape, spec)
     else:
         x, y, rot, strategy, ub, method = _tile_polygons(shape, spec)
     return make_tiling(x, y, rot, strategy, ub, method, shape, spec)
 
 
-def _tile_rects(shape: CellShape, spec: SheetSpec, box: tuple[float, float, float, float]
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, int, str]:
-    from layoutgen.tiling.rect_packing import pack_rectangles
+Placed = tuple[np.ndarray, np.ndarray, np.ndarray, str, int, str]  # x_nm, y_nm, rot, ...
 
-    k = spec.kerf
+
+def _tile_rects(shape: CellShape, spec: SheetSpec, box: tuple[int, int, int, int]) -> Placed:
+    """Rectangles by their box on the reduced problem (L' = L + k, l' = l + k), in nm."""
+    from layoutgen.tiling.rect_packing import pack_int
+
+    k = spec.kerf_nm
     x0, y0, x1, y1 = box
-    a, b = shape.width + k, shape.height + k
-    res = pack_rectangles(x1 - x0 + k, y1 - y0 + k, a, b, cut=spec.cut, rotation=spec.rotation)
-    r = np.asarray(res.rects, dtype=float).reshape(-1, 4)
-    if shape.width == shape.height:
-        rot = np.zeros(len(r))
-    else:
-        rot = np.where(np.abs(r[:, 2] - a) <= 1e-9 * max(1.0, a), 0.0, 90.0)
-    x = x0 + r[:, 0] + (r[:, 2] - k) / 2
-    y = y0 + r[:, 1] + (r[:, 3] - k) / 2
+    a, b = shape.width_nm + k, shape.height_nm + k
+    res = pack_int(x1 - x0 + k, y1 - y0 + k, a, b, cut=spec.cut, rotation=spec.rotation)
+    r = np.asarray(res.rects, dtype=np.int64).reshape(-1, 4)
+    rot = np.zeros(len(r)) if a == b else np.where(r[:, 2] == a, 0.0, 90.0)
+    x = x0 + r[:, 0] + (r[:, 2] - k) // 2  # cell sizes are even nm: the centre is exact
+    y = y0 + r[:, 1] + (r[:, 3] - k) // 2
     return x, y, rot, res.strategy, int(res.upper_bound), res.bound_method
 
 
-def _tile_circles(shape: CellShape, spec: SheetSpec
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, int, str]:
-    from layoutgen.tiling.circles import pack_circles
+def _is_axis_rectangle(shape: CellShape) -> bool:
+    """A polygon cell that is an axis-parallel rectangle (4 corners on its box)."""
+    v = shape.vertices_nm
+    if len(v) != 4:
+        return False
+    xs, ys = set(v[:, 0].tolist()), set(v[:, 1].tolist())
+    return len(xs) == 2 and len(ys) == 2
 
-    x, y, strategy, ub, method = pack_circles(spec.width, spec.length, shape.width,
-                                              kerf=spec.kerf, edge_x=spec.edge_x,
-                                              edge_y=spec.edge_y)
-    return np.asarray(x, float), np.asarray(y, float), np.zeros(len(x)), strategy, ub, method
+
+def _tile_rect_polygon(shape: CellShape, spec: SheetSpec) -> Placed:
+    """A rectangle given as a polygon goes through the rectangle engine (same count, same
+    bound); each cell's origin is its box corner minus the rotated outline's lower-left."""
+    v = shape.vertices_nm
+    x, y, rot, strategy, ub, method = _tile_rects(shape, spec, spec.usable_box_nm)
+    w, h = shape.width_nm, shape.height_nm
+    turned = rot == 90.0
+    # box lower-left from the rect engine's centre convention (corner + size // 2)
+    llx = x - np.where(turned, h // 2, w // 2)
+    lly = y - np.where(turned, w // 2, h // 2)
+    # outline lower-left relative to the origin: (min x, min y) at 0, (-max y, min x) at 90
+    ox = np.where(turned, -v[:, 1].max(), v[:, 0].min())
+    oy = np.where(turned, v[:, 0].min(), v[:, 1].min())
+    return llx - ox, lly - oy, rot, strategy, ub, method
 
 
-def _tile_polygons(shape: CellShape, spec: SheetSpec
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, int, str]:
-    from layoutgen.tiling.polygons import pack_polygons
+def _tile_circles(shape: CellShape, spec: SheetSpec) -> Placed:
+    from layoutgen.tiling.circles import pack_circles_nm
 
-    uw, uh = spec.usable_size
+    uw, uh = spec.usable_size_nm
+    x, y, strategy, ub, method = pack_circles_nm(uw, uh, shape.width_nm, spec.kerf_nm)
+    x = np.asarray(x, np.int64) + spec.edge_x_nm
+    y = np.asarray(y, np.int64) + spec.edge_y_nm
+    return x, y, np.zeros(len(x)), strategy, int(ub), method
+
+
+def _tile_polygons(shape: CellShape, spec: SheetSpec) -> Placed:
+    from layoutgen.tiling.polygons import pack_polygons_nm
+
+    uw, uh = spec.usable_size_nm
     rots = tuple(orientations(shape, spec.rotation))
-    x, y, rot, strategy, ub, method = pack_polygons(shape, uw, uh, kerf=spec.kerf,
-                                                    rotations=rots)
-    return (np.asarray(x, float) + spec.edge_x, np.asarray(y, float) + spec.edge_y,
-            np.asarray(rot, float), strategy, ub, method)
+    x, y, rot, strategy, ub, method = pack_polygons_nm(shape, uw, uh, spec.kerf_nm, rots)
+    return (np.asarray(x, np.int64) + spec.edge_x_nm, np.asarray(y, np.int64) + spec.edge_y_nm,
+            np.asarray(rot, float), strategy, int(ub), method)
 
 
-def make_tiling(x: np.ndarray, y: np.ndarray, rot: np.ndarray, strategy: str, upper_bound: int,
-                bound_method: str, shape: CellShape, spec: SheetSpec) -> Tiling:
-    """Sort placements into rows along y (then x) and number rows and columns."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    rot = np.asarray(rot, float) % 360
-    yr = np.round(y, 6)
-    order = np.lexsort((np.round(x, 6), yr))
-    x, y, rot, yr = x[order], y[order], rot[order], yr[order]
-    if len(x):
-        _, row = np.unique(yr, return_inverse=True)
+def make_tiling(x_nm: np.ndarray, y_nm: np.ndarray, rot: np.ndarray, strategy: str,
+                upper_bound: int, bound_method: str, shape: CellShape, spec: SheetSpec
+                ) -> Tiling:
+    """Sort placements (centres in whole nm) into rows along y (then x), number rows, columns."""
+    xi = np.asarray(x_nm, dtype=np.int64).reshape(-1)
+    yi = np.asarray(y_nm, dtype=np.int64).reshape(-1)
+    rot = np.asarray(rot, float).reshape(-1) % 360
+    order = np.lexsort((xi, yi))
+    xi, yi, rot = xi[order], yi[order], rot[order]
+    if len(xi):
+        _, row = np.unique(yi, return_inverse=True)
         starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
         counts = np.diff(np.r_[starts, len(row)])
         col = np.arange(len(row)) - np.repeat(starts, counts)
     else:
         row = np.zeros(0, int)
         col = np.zeros(0, int)
-    if len(x) > int(upper_bound):  # a bound below a found packing is a bug, never a result
-        raise AssertionError(f"{strategy}: {len(x)} cells beat the '{bound_method}' bound "
+    if len(xi) > int(upper_bound):  # a bound below a found packing is a bug, never a result
+        raise AssertionError(f"{strategy}: {len(xi)} cells beat the '{bound_method}' bound "
                              f"{upper_bound}")
     uw, uh = spec.usable_size
     free = uw * uh - sum(k.geometry.intersection(shapely.box(*spec.usable_box)).area
                          for k in spec.keepouts)
     return Tiling(
-        x=x, y=y, rotation_deg=rot, row=row.astype(np.int64), col=col.astype(np.int64),
+        x=xi / NM_PER_MM, y=yi / NM_PER_MM, rotation_deg=rot, row=row.astype(np.int64),
+        col=col.astype(np.int64),
         strategy=strategy, upper_bound=int(upper_bound), bound_method=bound_method,
         sheet_mm=(spec.width, spec.length), usable_area_mm2=float(free),
         cell_area_mm2=area(shape),

@@ -8,28 +8,30 @@ from layoutgen.shapes import CellShape
 
 
 def tile_with_keepouts(shape: CellShape, spec) -> tuple:  # noqa: ANN001
-    """(x, y, rotation, strategy, upper_bound, bound_method) on a sheet with keep-outs."""
+    """(x_nm, y_nm, rotation, strategy, upper_bound, bound_method) on a sheet with keep-outs."""
     from layoutgen.tiling import engine
     from layoutgen.tiling.keepouts import (
-        circle_block_packer,
-        pack_with_keepouts,
-        polygon_block_packer,
-        rect_block_packer,
+        circle_block_packer_nm,
+        pack_with_keepouts_nm,
+        polygon_block_packer_nm,
+        rect_reduced_packer_nm,
     )
 
-    k = spec.kerf
+    k = spec.kerf_nm
+    rect_cell = None
     if shape.kind in ("rect", "rounded"):
-        packer = rect_block_packer(shape.width, shape.height, k, cut=spec.cut,
-                                   rotation=spec.rotation)
+        rect_cell = (shape.width_nm, shape.height_nm)
+        packer = rect_reduced_packer_nm(shape.width_nm, shape.height_nm, k, cut=spec.cut,
+                                        rotation=spec.rotation)
     elif shape.kind == "circle":
-        packer = circle_block_packer(shape.width, k)
+        packer = circle_block_packer_nm(shape.width_nm, k)
     else:
-        packer = polygon_block_packer(shape, k, engine.orientations(shape, spec.rotation))
+        packer = polygon_block_packer_nm(shape, k, engine.orientations(shape, spec.rotation))
     free = engine.tile(shape, _without_keepouts(spec))
-    res = pack_with_keepouts(
-        spec.usable_box, [(ko.geometry, ko.clearance) for ko in spec.keepouts], packer,
-        shape=shape, kerf=k, base_upper_bound=free.upper_bound)
-    return (np.asarray(res.x, float), np.asarray(res.y, float),
+    res = pack_with_keepouts_nm(
+        spec.usable_box_nm, [(ko.geometry, ko.clearance_nm) for ko in spec.keepouts], packer,
+        shape=shape, kerf=k, base_upper_bound=free.upper_bound, rect_cell=rect_cell)
+    return (np.asarray(res.x, np.int64), np.asarray(res.y, np.int64),
             np.asarray(res.rotation_deg, float), f"keep-outs/{res.strategy}",
             int(res.upper_bound), res.bound_method)
 

@@ -31,10 +31,11 @@ from shapely.geometry.base import BaseGeometry
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, halo_area
 from layoutgen.tiling.verify import keepout_mask
+from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm
 
-Box = tuple[float, float, float, float]
-Placements = tuple[np.ndarray, np.ndarray, np.ndarray]
-BlockPacker = Callable[[float, float, float, float], Placements]
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in whole nm
+Placements = tuple[np.ndarray, np.ndarray, np.ndarray]  # centres (nm), rotation (degrees)
+BlockPacker = Callable[[int, int, int, int], Placements]
 
 STRATEGIES = ("holes", "guillotine", "bands-h", "bands-v")
 _TOL = 1e-9
@@ -58,26 +59,36 @@ class KeepoutPacking:
         return int(self.x.shape[0])
 
 
-def _obstacles(usable: Box, keepouts: Sequence[tuple[BaseGeometry, float]]) -> list[Box]:
+def _floor_nm(mm: float) -> int:
+    v = mm * NM_PER_MM
+    n = round(v)
+    return n if abs(v - n) < 1e-3 else math.floor(v)
+
+
+def _ceil_nm(mm: float) -> int:
+    v = mm * NM_PER_MM
+    n = round(v)
+    return n if abs(v - n) < 1e-3 else math.ceil(v)
+
+
+def _obstacles(usable: Box, keepouts: Sequence[tuple[BaseGeometry, int]]) -> list[Box]:
+    """Obstacle boxes in nm: each keep-out's box grown by its clearance, rounded outward."""
     ux0, uy0, ux1, uy1 = usable
     out = []
     for i, item in enumerate(keepouts):
         try:
             geom, c = item
-            c = float(c)
         except (TypeError, ValueError) as exc:
             raise LayoutgenError(
-                f"keep-out {i}: expected (shapely geometry, clearance_mm)") from exc
+                f"keep-out {i}: expected (shapely geometry, clearance)") from exc
         if not isinstance(geom, BaseGeometry):
             raise LayoutgenError(f"keep-out {i}: geometry must be a shapely geometry")
-        if not (math.isfinite(c) and c >= 0):
-            raise LayoutgenError(f"keep-out {i}: clearance must be a number >= 0 mm, got {c!r}")
         if geom.is_empty:
             continue
-        x0, y0, x1, y1 = geom.bounds
-        pad = max(c, 1e-9)  # a point or line without clearance still may not enter a cell
-        x0, y0 = max(x0 - pad, ux0), max(y0 - pad, uy0)
-        x1, y1 = min(x1 + pad, ux1), min(y1 + pad, uy1)
+        bx0, by0, bx1, by1 = geom.bounds
+        pad = c if c > 0 or geom.area > 0 else 1  # a bare point or line may not enter a cell
+        x0, y0 = max(_floor_nm(bx0) - pad, ux0), max(_floor_nm(by0) - pad, uy0)
+        x1, y1 = min(_ceil_nm(bx1) + pad, ux1), min(_ceil_nm(by1) + pad, uy1)
         if x1 > x0 and y1 > y0:
             out.append((x0, y0, x1, y1))
     return out
@@ -96,6 +107,13 @@ def _hits(region: Box, obs: list[Box]) -> list[Box]:
     return [o for o in obs if _overlaps(region, o)]
 
 
+def _halves(kerf: float) -> tuple[float, float]:
+    """(left/bottom, right/top) shares of the kerf: whole nm for an int kerf, summing to it."""
+    if isinstance(kerf, int | np.integer):
+        return int(kerf) - int(kerf) // 2, int(kerf) // 2
+    return kerf / 2, kerf / 2
+
+
 def shrink_blocks(blocks: list[Box], kerf: float) -> list[Box]:
     """Shrink, by kerf/2, each side of a block that faces another block closer than kerf.
 
@@ -104,26 +122,27 @@ def shrink_blocks(blocks: list[Box], kerf: float) -> list[Box]:
     """
     if kerf <= 0:
         return list(blocks)
+    lo, hi = _halves(kerf)
     n = len(blocks)
-    cut = [[0.0, 0.0, 0.0, 0.0] for _ in range(n)]  # left, bottom, right, top
+    cut = [[0, 0, 0, 0] for _ in range(n)]  # left, bottom, right, top
     for a in range(n):
         A = blocks[a]
         for b in range(n):
             if a == b:
                 continue
             B = blocks[b]
-            gx = max(B[0] - A[2], A[0] - B[2], 0.0)
-            gy = max(B[1] - A[3], A[1] - B[3], 0.0)
-            if math.hypot(gx, gy) >= kerf:
+            gx = max(B[0] - A[2], A[0] - B[2], 0)
+            gy = max(B[1] - A[3], A[1] - B[3], 0)
+            if gx * gx + gy * gy >= kerf * kerf:
                 continue
             if B[0] >= A[2] - _TOL:
-                cut[a][2] = kerf / 2
+                cut[a][2] = hi
             if B[2] <= A[0] + _TOL:
-                cut[a][0] = kerf / 2
+                cut[a][0] = lo
             if B[1] >= A[3] - _TOL:
-                cut[a][3] = kerf / 2
+                cut[a][3] = hi
             if B[3] <= A[1] + _TOL:
-                cut[a][1] = kerf / 2
+                cut[a][1] = lo
     return [(b[0] + c[0], b[1] + c[1], b[2] - c[2], b[3] - c[3]) for b, c in zip(blocks, cut,
                                                                                    strict=True)]
 
@@ -171,13 +190,12 @@ class _Packer:
     def placements(self, b: Box) -> Placements:
         w, h = b[2] - b[0], b[3] - b[1]
         if w <= 0 or h <= 0:
-            z = np.zeros(0)
-            return z, z, z
-        key = (round(w, 9), round(h, 9))
+            return _empty()
+        key = (int(w), int(h))
         if key not in self.memo:
-            x, y, r = self.pack_block(0.0, 0.0, key[0], key[1])
-            x = np.asarray(x, float).ravel()
-            y = np.asarray(y, float).ravel()
+            x, y, r = self.pack_block(0, 0, key[0], key[1])
+            x = np.asarray(x, np.int64).ravel()
+            y = np.asarray(y, np.int64).ravel()
             r = np.broadcast_to(np.asarray(r, float), x.shape).astype(float)
             self.memo[key] = (x, y, r)
         x, y, r = self.memo[key]
@@ -197,10 +215,11 @@ def _guillotine(usable: Box, obs: list[Box], kerf: float, packer: _Packer,
     memo: dict[Box, tuple[int, list[tuple[Box, str]]]] = {}
     ux0, uy0, ux1, uy1 = usable
 
+    lo, hi = _halves(kerf)
+
     def shrunk(b: Box) -> Box:
-        k = kerf / 2
-        return (b[0] + (k if b[0] > ux0 + _TOL else 0.0), b[1] + (k if b[1] > uy0 + _TOL else 0.0),
-                b[2] - (k if b[2] < ux1 - _TOL else 0.0), b[3] - (k if b[3] < uy1 - _TOL else 0.0))
+        return (b[0] + (lo if b[0] > ux0 + _TOL else 0), b[1] + (lo if b[1] > uy0 + _TOL else 0),
+                b[2] - (hi if b[2] < ux1 - _TOL else 0), b[3] - (hi if b[3] < uy1 - _TOL else 0))
 
     def best(region: Box) -> tuple[int, list[tuple[Box, str]]]:
         if region in memo:
@@ -254,46 +273,63 @@ def free_area_bound(usable: Box, keepouts: Sequence[tuple[BaseGeometry, float]],
         F = F.difference(shapely.union_all(cut))
     # (GEOS returns an empty buffer for sub-1e-12 distances: treat those as 0)
     grown = F.buffer(kerf / 2, join_style="mitre", mitre_limit=10.0) if kerf > 1e-9 else F
-    return int(math.floor(grown.area / halo_area(shape, kerf / 2) + 1e-9))
+    # float areas: inflated so rounding can only raise the bound, never lower it
+    return int(math.floor(grown.area / halo_area(shape, kerf / 2) * (1 + 1e-9) + 1e-9))
 
 
-def pack_with_keepouts(
+def pack_with_keepouts_nm(
     usable: Box,
-    keepouts: Sequence[tuple[BaseGeometry, float]],
+    keepouts: Sequence[tuple[BaseGeometry, int]],
     pack_block: BlockPacker,
     *,
     shape: CellShape,
-    kerf: float = 0.0,
+    kerf: int = 0,
     strategies: Sequence[str] = STRATEGIES,
     base_upper_bound: int | None = None,
     guillotine_budget: int = 400,
     max_block_calls: int = 80,
+    rect_cell: tuple[int, int] | None = None,
 ) -> KeepoutPacking:
-    """Pack the usable box (x0, y0, x1, y1) around keep-outs [(geometry, clearance_mm)].
+    """Pack the usable box (x0, y0, x1, y1, whole nm) around keep-outs [(geometry in mm,
+    clearance in nm)]; placements (cell centres) come back in whole nm.
 
-    `pack_block(x0, y0, x1, y1) -> (x, y, rotation_deg)` packs one rectangle (see module doc);
-    `shape` is the cell outline it places (for the exact keep-out test of the holes baseline
-    and the area bound). `base_upper_bound`, a bound for the usable box without keep-outs, is
-    also a valid bound here and is used when smaller. The guillotine search is skipped (the
-    other strategies remain) when it needs more than `guillotine_budget` regions or
+    `rect_cell=(l, w)` (rectangular cells) works on the kerf-reduced problem instead: a cell is
+    its box plus the kerf on its right and top, the usable box grows by the kerf, an obstacle
+    [o0, o1] becomes [o0 + k, o1], and blocks need no shrinking (disjoint reduced boxes are
+    cells >= kerf apart), so the decomposition and its area bound are exact on the grid; the
+    block packer then packs reduced blocks as they are.
+
+    `pack_block(x0, y0, x1, y1) -> (x, y, rotation_deg)` packs one rectangle in nm (see module
+    doc); `shape` is the cell outline it places (for the exact keep-out test of the holes
+    baseline and the area bound). `base_upper_bound`, a bound for the usable box without
+    keep-outs, is also a valid bound here and is used when smaller. The guillotine search is
+    skipped (the other strategies remain) when it needs more than `guillotine_budget` regions or
     `max_block_calls` distinct block sizes.
     """
-    try:
-        ux0, uy0, ux1, uy1 = (float(v) for v in usable)
-    except (TypeError, ValueError) as exc:
-        raise LayoutgenError("keep-outs: usable must be a box (x0, y0, x1, y1) in mm") from exc
+    ux0, uy0, ux1, uy1 = (int(v) for v in usable)
     if not (ux1 > ux0 and uy1 > uy0):
         raise LayoutgenError(f"keep-outs: usable box {usable!r} is empty (need x1 > x0, y1 > y0)")
-    kerf = float(kerf)
-    if not (math.isfinite(kerf) and kerf >= 0):
-        raise LayoutgenError(f"keep-outs: kerf must be a number >= 0 mm, got {kerf!r}")
+    kerf = int(kerf)
+    if kerf < 0:
+        raise LayoutgenError(f"keep-outs: kerf must be >= 0, got {kerf!r}")
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown or not strategies:
         raise LayoutgenError(
             f"keep-outs: unknown strategies {unknown!r} (allowed: {', '.join(STRATEGIES)})")
     U: Box = (ux0, uy0, ux1, uy1)
-    keepouts = list(keepouts)
+    keepouts = [(g, int(c)) for g, c in keepouts]
     obs = _obstacles(U, keepouts)
+    reduced_bound = None
+    if rect_cell is not None:
+        U = (ux0, uy0, ux1 + kerf, uy1 + kerf)
+        obs = [(max(o[0] + kerf, ux0), max(o[1] + kerf, uy0), o[2], o[3])
+               for o in _obstacles((ux0 - kerf, uy0 - kerf, *U[2:]), keepouts)]
+        obs = [o for o in obs if o[2] > o[0] and o[3] > o[1]]
+        reduced_bound = _reduced_area_bound(U, keepouts, kerf, rect_cell)
+        kerf_shrink = 0
+    else:
+        kerf_shrink = kerf
+    keepouts_mm = [(g, nm_to_mm(c)) for g, c in keepouts]
     packer = _Packer(pack_block)
     results: list[tuple[str, Placements, list[Box]]] = []
     holes_memo: dict[Box, Placements] = {}
@@ -302,14 +338,15 @@ def pack_with_keepouts(
         """Pack the box whole, then drop the cells that violate a keep-out (exact test)."""
         if b not in holes_memo:
             x, y, r = packer.placements(b)
-            bad = keepout_mask(shape, x, y, r, keepouts) if keepouts else np.zeros(len(x), bool)
+            bad = (keepout_mask(shape, x / NM_PER_MM, y / NM_PER_MM, r, keepouts_mm)
+                   if keepouts else np.zeros(len(x), bool))
             holes_memo[b] = (x[~bad], y[~bad], r[~bad])
         return holes_memo[b]
 
     def join(parts: list[Placements]) -> Placements:
         if not parts:
-            z = np.zeros(0)
-            return z, z, z
+            z = np.zeros(0, np.int64)
+            return z, z, np.zeros(0)
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
     for strat in strategies:
@@ -317,7 +354,7 @@ def pack_with_keepouts(
             results.append((strat, holes(U), [U]))
             continue
         if strat == "guillotine":
-            leaves = _guillotine(U, obs, kerf, packer, holes, guillotine_budget,
+            leaves = _guillotine(U, obs, kerf_shrink, packer, holes, guillotine_budget,
                                  max_block_calls)
             if leaves is None:
                 continue
@@ -328,75 +365,215 @@ def pack_with_keepouts(
             blocks = _bands(U, obs)
         else:
             blocks = [_transpose(b) for b in _bands(_transpose(U), [_transpose(o) for o in obs])]
-        blocks = shrink_blocks(sorted(blocks), kerf)
+        blocks = shrink_blocks(sorted(blocks), kerf_shrink)
         results.append((strat, join([packer.placements(b) for b in blocks]), blocks))
     if not results:  # only the guillotine search was asked for and it ran over budget
         results.append(("holes", holes(U), [U]))
     counts = {s: len(p[0]) for s, p, _ in results}
     strat, (x, y, r), blocks = max(results, key=lambda t: len(t[1][0]))
-    order = np.lexsort((np.round(x, 9), np.round(y, 9)))
-    bound = free_area_bound(U, keepouts, shape, kerf)
-    method = "kerf-halo area bound on the free area (usable minus keep-outs and clearances)"
+    order = np.lexsort((x, y))
+    if reduced_bound is not None:
+        bound = reduced_bound
+        method = "area bound of the kerf-reduced free area (exact, whole nm)"
+    else:
+        bound = free_area_bound(tuple(nm_to_mm(v) for v in U), keepouts_mm, shape,  # type: ignore
+                                nm_to_mm(kerf))
+        method = "kerf-halo area bound on the free area (usable minus keep-outs and clearances)"
     if base_upper_bound is not None and base_upper_bound < bound:
         bound, method = int(base_upper_bound), "bound of the usable area without keep-outs"
     return KeepoutPacking(x[order], y[order], r[order], strat, tuple(blocks), bound, method,
                           counts)
 
 
-# --- block packers for the three cell families ------------------------------------------------
+def _union_area(boxes: list[Box]) -> int:
+    """Exact area of a union of integer boxes (coordinate compression)."""
+    xs = sorted({v for b in boxes for v in (b[0], b[2])})
+    total = 0
+    for xa, xb in zip(xs[:-1], xs[1:], strict=True):
+        spans = sorted((b[1], b[3]) for b in boxes if b[0] <= xa and b[2] >= xb)
+        covered, top = 0, None
+        for y0, y1 in spans:
+            if top is None or y0 > top:
+                covered += y1 - y0
+                top = y1
+            elif y1 > top:
+                covered += y1 - top
+                top = y1
+        total += covered * (xb - xa)
+    return total
 
-def circle_block_packer(d: float, kerf: float) -> BlockPacker:
-    """Block packer for circles of diameter d (best of the circle strategies per block)."""
-    from layoutgen.tiling.circles import pack_circles
 
-    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
-        if x1 - x0 < d - 1e-12 or y1 - y0 < d - 1e-12:
-            z = np.zeros(0)
-            return z, z, z
-        x, y, *_ = pack_circles(x1 - x0, y1 - y0, d, kerf=kerf)
-        return x + x0, y + y0, np.zeros(len(x))
+def _reduced_area_bound(U: Box, keepouts: Sequence[tuple[BaseGeometry, int]], kerf: int,
+                        cell: tuple[int, int]) -> int:
+    """Area bound on the kerf-reduced problem: reduced cell boxes ((l + k) x (w + k)) are
+    disjoint, inside the grown usable box and off the reduced forbidden region. Only parts of
+    the true forbidden set are subtracted (a rectangular keep-out grown by its clearance along
+    x and along y, never its rounded corners), so the bound holds for the real problem."""
+    cl, cw = cell
+    forbidden: list[Box] = []
+    for geom, c in keepouts:
+        if geom.is_empty or not geom.equals(geom.envelope) or geom.area <= 0:
+            continue  # only rectangular keep-outs are counted (a subset: still a valid bound)
+        bx0, by0, bx1, by1 = geom.bounds
+        x0, y0, x1, y1 = _ceil_nm(bx0), _ceil_nm(by0), _floor_nm(bx1), _floor_nm(by1)
+        for r in ((x0 - c, y0, x1 + c, y1), (x0, y0 - c, x1, y1 + c)):
+            rx0, ry0 = max(r[0] + kerf, U[0]), max(r[1] + kerf, U[1])
+            rx1, ry1 = min(r[2], U[2]), min(r[3], U[3])
+            if rx1 > rx0 and ry1 > ry0:
+                forbidden.append((rx0, ry0, rx1, ry1))
+    free = (U[2] - U[0]) * (U[3] - U[1]) - (_union_area(forbidden) if forbidden else 0)
+    return free // ((cl + kerf) * (cw + kerf))
+
+
+def pack_with_keepouts(
+    usable: tuple[float, float, float, float],
+    keepouts: Sequence[tuple[BaseGeometry, float]],
+    pack_block: Callable[[float, float, float, float], Placements],
+    *,
+    shape: CellShape,
+    kerf: float = 0.0,
+    **kwargs: object,
+) -> KeepoutPacking:
+    """`pack_with_keepouts_nm` in millimetres: usable box, clearances, kerf and the block
+    packer's coordinates in mm (converted exactly to and from whole nm)."""
+    try:
+        box = tuple(mm_to_nm(float(v)) for v in usable)
+    except (TypeError, ValueError) as exc:
+        raise LayoutgenError("keep-outs: usable must be a box (x0, y0, x1, y1) in mm") from exc
+    kerf = float(kerf)
+    if not (math.isfinite(kerf) and kerf >= 0):
+        raise LayoutgenError(f"keep-outs: kerf must be a number >= 0 mm, got {kerf!r}")
+    kos = []
+    for i, item in enumerate(keepouts):
+        try:
+            geom, c = item
+            c = float(c)
+        except (TypeError, ValueError) as exc:
+            raise LayoutgenError(
+                f"keep-out {i}: expected (shapely geometry, clearance_mm)") from exc
+        if not (math.isfinite(c) and c >= 0):
+            raise LayoutgenError(f"keep-out {i}: clearance must be a number >= 0 mm, got {c!r}")
+        kos.append((geom, mm_to_nm(c)))
+
+    def pack_nm(x0: int, y0: int, x1: int, y1: int) -> Placements:
+        x, y, r = pack_block(nm_to_mm(x0), nm_to_mm(y0), nm_to_mm(x1), nm_to_mm(y1))
+        return (np.rint(np.asarray(x, float) * NM_PER_MM).astype(np.int64),
+                np.rint(np.asarray(y, float) * NM_PER_MM).astype(np.int64), r)
+
+    res = pack_with_keepouts_nm(box, kos, pack_nm, shape=shape, kerf=mm_to_nm(kerf),
+                                **kwargs)  # type: ignore[arg-type]
+    return KeepoutPacking(res.x / NM_PER_MM, res.y / NM_PER_MM, res.rotation_deg, res.strategy,
+                          tuple(tuple(nm_to_mm(v) for v in b) for b in res.blocks),  # type: ignore
+                          res.upper_bound, res.bound_method, res.counts)
+
+
+# --- block packers for the three cell families (whole nm) ------------------------------------
+
+def _empty() -> Placements:
+    z = np.zeros(0, np.int64)
+    return z, z, np.zeros(0)
+
+
+def circle_block_packer_nm(d: int, kerf: int) -> BlockPacker:
+    """Block packer for circles of diameter d nm (best of the circle strategies per block)."""
+    from layoutgen.tiling.circles import pack_circles_nm
+
+    def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
+        if x1 - x0 < d or y1 - y0 < d:
+            return _empty()
+        x, y, *_ = pack_circles_nm(x1 - x0, y1 - y0, d, kerf)
+        return np.asarray(x, np.int64) + x0, np.asarray(y, np.int64) + y0, np.zeros(len(x))
 
     return pack
 
 
-def polygon_block_packer(shape: CellShape, kerf: float,
-                         rotations: Sequence[float] = (0, 90, 180, 270)) -> BlockPacker:
-    """Block packer for polygon (or any) cells via `pack_polygons`."""
-    from layoutgen.tiling.polygons import pack_polygons
+def polygon_block_packer_nm(shape: CellShape, kerf: int,
+                            rotations: Sequence[float] = (0, 90, 180, 270)) -> BlockPacker:
+    """Block packer for polygon cells via `pack_polygons_nm`."""
+    from layoutgen.tiling.polygons import pack_polygons_nm
 
-    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
+    def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
         if x1 - x0 <= 0 or y1 - y0 <= 0:
-            z = np.zeros(0)
-            return z, z, z
-        x, y, r, *_ = pack_polygons(shape, x1 - x0, y1 - y0, kerf=kerf, rotations=rotations)
-        return x + x0, y + y0, r
+            return _empty()
+        x, y, r, *_ = pack_polygons_nm(shape, x1 - x0, y1 - y0, kerf, tuple(rotations))
+        return np.asarray(x, np.int64) + x0, np.asarray(y, np.int64) + y0, np.asarray(r, float)
 
     return pack
 
 
-def rect_block_packer(length: float, width: float, kerf: float, *, cut: str = "free",
-                      rotation: str = "any", **kwargs: float) -> BlockPacker:
-    """Block packer for length x width rectangles via `rect_packing.pack_rectangles`.
+def rect_block_packer_nm(length: int, width: int, kerf: int, *, cut: str = "free",
+                         rotation: str = "any", time_limit_s: float = 2.0) -> BlockPacker:
+    """Block packer for length x width nm rectangles via `rect_packing.pack_int`.
 
     Kerf reduction: a B_w x B_h block holds the cells exactly when (B_w + k) x (B_h + k) holds
     (l + k) x (w + k) items without kerf. Rotation 0 puts `length` along x, 90 along y.
     """
-    from layoutgen.tiling.rect_packing import pack_rectangles
+    from layoutgen.tiling.rect_packing import pack_int
 
-    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
+    def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
         bw, bh = x1 - x0, y1 - y0
-        if bw < min(length, width) - 1e-12 or bh < min(length, width) - 1e-12:
-            z = np.zeros(0)
-            return z, z, z
-        res = pack_rectangles(bw + kerf, bh + kerf, length + kerf, width + kerf, cut=cut,
-                              rotation=rotation, **kwargs)
-        rects = np.asarray(res.rects, float).reshape(-1, 4)
-        cx = x0 + rects[:, 0] + (rects[:, 2] - kerf) / 2
-        cy = y0 + rects[:, 1] + (rects[:, 3] - kerf) / 2
-        along_x = np.abs(rects[:, 2] - (length + kerf)) <= 1e-9 * max(1.0, length)
-        rot = np.where(along_x, 0.0, 90.0)
+        if bw < min(length, width) or bh < min(length, width):
+            return _empty()
+        res = pack_int(bw + kerf, bh + kerf, length + kerf, width + kerf, cut=cut,
+                       rotation=rotation, time_limit_s=time_limit_s)
+        rects = np.asarray(res.rects, np.int64).reshape(-1, 4)
+        cx = x0 + rects[:, 0] + (rects[:, 2] - kerf) // 2
+        cy = y0 + rects[:, 1] + (rects[:, 3] - kerf) // 2
+        rot = np.where(rects[:, 2] == length + kerf, 0.0, 90.0)
         if length == width:
             rot = np.zeros(len(cx))
         return cx, cy, rot
 
     return pack
+
+
+def rect_reduced_packer_nm(length: int, width: int, kerf: int, *, cut: str = "free",
+                           rotation: str = "any", time_limit_s: float = 2.0) -> BlockPacker:
+    """Block packer for kerf-reduced blocks (see `pack_with_keepouts_nm(rect_cell=...)`): the
+    block is packed with (l + k) x (w + k) boxes as it is; each cell sits at its box's corner."""
+    from layoutgen.tiling.rect_packing import pack_int
+
+    def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
+        bw, bh = x1 - x0, y1 - y0
+        if bw < min(length, width) + kerf or bh < min(length, width) + kerf:
+            return _empty()
+        res = pack_int(bw, bh, length + kerf, width + kerf, cut=cut, rotation=rotation,
+                       time_limit_s=time_limit_s)
+        rects = np.asarray(res.rects, np.int64).reshape(-1, 4)
+        cx = x0 + rects[:, 0] + (rects[:, 2] - kerf) // 2
+        cy = y0 + rects[:, 1] + (rects[:, 3] - kerf) // 2
+        rot = np.where(rects[:, 2] == length + kerf, 0.0, 90.0)
+        if length == width:
+            rot = np.zeros(len(cx))
+        return cx, cy, rot
+
+    return pack
+
+
+def _in_mm(packer_nm: BlockPacker) -> Callable[[float, float, float, float], Placements]:
+    def pack(x0: float, y0: float, x1: float, y1: float) -> Placements:
+        x, y, r = packer_nm(mm_to_nm(x0), mm_to_nm(y0), mm_to_nm(x1), mm_to_nm(y1))
+        return x / NM_PER_MM, y / NM_PER_MM, r
+
+    return pack
+
+
+def circle_block_packer(d: float, kerf: float) -> Callable[[float, float, float, float],
+                                                             Placements]:
+    """`circle_block_packer_nm` in mm."""
+    return _in_mm(circle_block_packer_nm(mm_to_nm(d), mm_to_nm(kerf)))
+
+
+def polygon_block_packer(shape: CellShape, kerf: float,
+                         rotations: Sequence[float] = (0, 90, 180, 270)
+                         ) -> Callable[[float, float, float, float], Placements]:
+    """`polygon_block_packer_nm` in mm."""
+    return _in_mm(polygon_block_packer_nm(shape, mm_to_nm(kerf), rotations))
+
+
+def rect_block_packer(length: float, width: float, kerf: float, *, cut: str = "free",
+                      rotation: str = "any", time_limit_s: float = 2.0
+                      ) -> Callable[[float, float, float, float], Placements]:
+    """`rect_block_packer_nm` in mm."""
+    return _in_mm(rect_block_packer_nm(mm_to_nm(length), mm_to_nm(width), mm_to_nm(kerf),
+                                       cut=cut, rotation=rotation, time_limit_s=time_limit_s))

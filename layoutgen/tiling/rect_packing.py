@@ -37,9 +37,8 @@ from layoutgen.tiling.rect_large import large_blocks
 from layoutgen.tiling.rect_recursive import Budget
 from layoutgen.tiling.result import RectPacking
 
-__all__ = ["pack_rectangles", "solve_int", "IntSolution"]
+__all__ = ["pack_rectangles", "pack_int", "solve_int", "IntSolution", "exact_integers"]
 
-_MAX_SCALE = 10**6  # finest grid used for non-decimal data (1e-6 of the input unit)
 _MAX_INT = 5 * 10**6  # largest scaled sheet side (in item-gcd units) handled exactly
 _WORK_PER_S = 42_500  # search work units per second of time limit (see rect_recursive.Budget)
 _MAX_CELLS = 20_000_000  # refuse packings whose area bound exceeds this
@@ -61,40 +60,26 @@ class IntSolution:
 # --------------------------------------------------------------------------- scaling
 
 
-def _fraction(v: float) -> Fraction:
+def _fraction(v: object) -> Fraction:
+    """The exact value of an int, a Decimal, or a float read by its shortest decimal repr."""
     try:
-        return Fraction(Decimal(repr(float(v))))
-    except (InvalidOperation, ValueError, OverflowError) as exc:
+        if isinstance(v, int | Decimal):
+            return Fraction(v)
+        return Fraction(Decimal(repr(float(v))))  # type: ignore[arg-type]
+    except (InvalidOperation, ValueError, OverflowError, TypeError) as exc:
         raise LayoutgenError(f"dimension {v!r} is not a finite number") from exc
 
 
-def to_integers(dims: tuple[float, float, float, float]) -> tuple[list[int], Fraction]:
-    """Scale (L, W, l, w) to integers; returns the integers and the unit (real = int * unit).
+def exact_integers(dims: tuple[object, ...]) -> tuple[list[int], int]:
+    """Dimensions as integers over their least common denominator: (ints, den), exact.
 
-    Exact when the decimal representations share a common denominator that keeps the sheet
-    below `_MAX_INT` units (after dividing by the item's gcd); otherwise the data go on the
-    finest decimal grid that does, with the sheet rounded down and the item rounded up, so any
-    packing of the integer problem is feasible for the real one.
+    real = int / den. Integers (nm counts, say) come back unchanged with den == 1.
     """
     fr = [_fraction(v) for v in dims]
     den = 1
     for f in fr:
         den = den * f.denominator // math.gcd(den, f.denominator)
-    if den <= _MAX_SCALE:
-        ints = [int(f * den) for f in fr]
-        g = math.gcd(ints[2], ints[3])
-        if max(ints[0], ints[1]) // g <= _MAX_INT:
-            return ints, Fraction(1, den)
-    scale = _MAX_SCALE
-    while scale > 1:
-        sheet = [math.floor(f * scale) for f in fr[:2]]
-        item = [math.ceil(f * scale) for f in fr[2:]]
-        if max(sheet) // math.gcd(*item) <= _MAX_INT:
-            break
-        scale //= 10
-    sheet = [math.floor(f * scale) for f in fr[:2]]
-    item = [math.ceil(f * scale) for f in fr[2:]]
-    return sheet + item, Fraction(1, scale)
+    return [int(f * den) for f in fr], den
 
 
 # --------------------------------------------------------------------------- integer solver
@@ -189,28 +174,97 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
 # --------------------------------------------------------------------------- public API
 
 
-def _blocks_to_rects(blocks: list[Block], unit: Fraction, real: dict[int, float]) -> np.ndarray:
+def _blocks_to_rects(blocks: list[Block], scale: int, size: dict[int, int]) -> np.ndarray:
+    """Blocks in solver units -> (n, 4) int64 rectangles: corner * scale, true item sizes."""
     parts = []
-    u = float(unit)
     for x0, y0, dx, dy, nx, ny in blocks:
         if nx <= 0 or ny <= 0:
             continue
-        xs = (x0 + dx * np.arange(nx, dtype=np.int64)) * u
-        ys = (y0 + dy * np.arange(ny, dtype=np.int64)) * u
+        xs = (x0 + dx * np.arange(nx, dtype=np.int64)) * scale
+        ys = (y0 + dy * np.arange(ny, dtype=np.int64)) * scale
         gx, gy = np.meshgrid(xs, ys)
-        arr = np.empty((nx * ny, 4), dtype=np.float64)
+        arr = np.empty((nx * ny, 4), dtype=np.int64)
         arr[:, 0] = gx.ravel()
         arr[:, 1] = gy.ravel()
-        arr[:, 2] = real[dx]
-        arr[:, 3] = real[dy]
+        arr[:, 2] = size[dx]
+        arr[:, 3] = size[dy]
         parts.append(arr)
     if not parts:
-        return np.zeros((0, 4), dtype=np.float64)
+        return np.zeros((0, 4), dtype=np.int64)
     rects = np.concatenate(parts)
     if len(parts) == 1:
         return rects  # one grid, built row by row: already sorted by y0 then x0
     order = np.lexsort((rects[:, 0], rects[:, 1]))
     return np.ascontiguousarray(rects[order])
+
+
+def relaxed_bound(big_x: int, big_y: int, a: int, b: int) -> tuple[int, str]:
+    """A proven upper bound (area on raster points, Barnes, line knapsack) for integers."""
+    g = math.gcd(a, b)
+    big_x, big_y, a, b = big_x // g, big_y // g, a // g, b // g
+    fl = floor_map(normal_marks(max(big_x, big_y), a, b))
+    return upper_bound(int(fl[big_x]), int(fl[big_y]), a, b)
+
+
+def _coarse_scale(big_x: int, big_y: int, a: int, b: int) -> int:
+    """1 when the exact problem fits the solver, else the grid step it is solved on."""
+    if max(big_x, big_y) // math.gcd(a, b) <= _MAX_INT:
+        return 1
+    return -(-max(big_x, big_y) // _MAX_INT)
+
+
+def pack_int(
+    big_x: int, big_y: int, a: int, b: int, *, cut: str = "free", rotation: str = "any",
+    time_limit_s: float = 2.0,
+) -> RectPacking:
+    """Pack the most a x b items into big_x x big_y, all integers (say nm): exact integer work.
+
+    When the item gcd leaves the sheet too many grid steps for the exact solver, the packing
+    is searched on a coarser grid of step s (sheet rounded down, item up: a restriction, so the
+    packing is feasible) and the bound is proven on the relaxation (sheet rounded up, item down)
+    and by the exact area, so `count >= upper_bound` is still a proof for the real problem.
+    """
+    if (big_x < a or big_y < b) and (big_x < b or big_y < a):
+        return RectPacking(0, np.zeros((0, 4), np.int64), "grid", 0, "item does not fit (exact)")
+    if rotation != "any" or a == b:
+        dx, dy = (a, b) if rotation != "90" else (b, a)
+        n = (big_x // dx) * (big_y // dy)
+        method = "single orientation (exact)" if rotation != "any" else "square item (exact)"
+        rects = _blocks_to_rects(_grid_solution(big_x, big_y, dx, dy), 1, {a: a, b: b})
+        return RectPacking(n, rects, "grid", n, method)
+    s = _coarse_scale(big_x, big_y, a, b)
+    if s == 1:
+        sol = solve_int(big_x, big_y, a, b, cut=cut, time_limit_s=time_limit_s)
+        rects = _blocks_to_rects(sol.blocks, 1, {a: a, b: b})
+        return RectPacking(int(rects.shape[0]), rects, sol.strategy, sol.upper_bound,
+                           sol.bound_method)
+    h0 = (big_x // a) * (big_y // b)
+    h1 = (big_x // b) * (big_y // a)
+    if h0 == 0 or h1 == 0:  # one orientation only: its grid is optimal (exact)
+        dx, dy = (a, b) if h0 else (b, a)
+        rects = _blocks_to_rects(_grid_solution(big_x, big_y, dx, dy), 1, {a: a, b: b})
+        return RectPacking(h0 + h1, rects, "grid", h0 + h1, "one orientation fits (exact)")
+    ca, cb = -(-a // s), -(-b // s)
+    if ca == cb:  # the coarse item is square: its grid, at the coarse pitch
+        sol = IntSolution(0, _grid_solution(big_x // s, big_y // s, ca, ca), "grid", 0, "")
+        size = {ca: a}  # rotation 0 everywhere
+    else:
+        sol = solve_int(big_x // s, big_y // s, ca, cb, cut=cut, time_limit_s=time_limit_s)
+        size = {ca: a, cb: b}
+    rects = _blocks_to_rects(sol.blocks, s, size)
+    strategy = f"{sol.strategy} on a {s}-unit grid"
+    if max(h0, h1) > len(rects):  # the exact grids can beat the coarse search
+        dx, dy = (a, b) if h0 >= h1 else (b, a)
+        rects = _blocks_to_rects(_grid_solution(big_x, big_y, dx, dy), 1, {a: a, b: b})
+        strategy = "grid"
+    area = (big_x * big_y) // (a * b)
+    ub, method = area, "area (exact)"
+    fa, fb = a // s, b // s
+    if fa and fb:
+        rub, rmethod = relaxed_bound(-(-big_x // s), -(-big_y // s), fa, fb)
+        if rub < ub:
+            ub, method = rub, f"{rmethod} of a relaxation (sheet rounded up, cell down, {s} units)"
+    return RectPacking(int(rects.shape[0]), rects, strategy, ub, method)
 
 
 def pack_rectangles(
@@ -219,9 +273,11 @@ def pack_rectangles(
 ) -> RectPacking:
     """Pack the most l x w items into an L x W sheet (reduced problem, no kerf).
 
-    `rotation`: "any", "0" (l along x only) or "90" (w along x only). `cut`: "guillotine" for
-    the exact guillotine optimum, "free" for the best non-guillotine packing found. Rows of the
-    returned array are x0, y0, dx, dy sorted by y0 then x0.
+    Exact on the numbers given: ints (nm counts, say) as they are, Decimals, and floats read
+    by their shortest decimal repr (16.8 is 168/10). `rotation`: "any", "0" (l along x only) or
+    "90" (w along x only). `cut`: "guillotine" for the exact guillotine optimum, "free" for the
+    best non-guillotine packing found. Rows of the returned array are x0, y0, dx, dy sorted by y0
+    then x0: int64 when every input is an int, else floats (the exact values, rounded once).
     """
     if cut not in ("free", "guillotine"):
         raise LayoutgenError(f"cut must be 'free' or 'guillotine', not {cut!r}")
@@ -229,25 +285,15 @@ def pack_rectangles(
         raise LayoutgenError(f"rotation must be 'any', '0' or '90', not {rotation!r}")
     dims = (L, W, l, w)
     for v in dims:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
-                or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real | Decimal) or \
+                not math.isfinite(v) or v <= 0:
             raise LayoutgenError(f"dimensions must be positive finite numbers, got {v!r}")
-    if (L / l) * (W / w) > _MAX_CELLS:
+    (ix, iy, il, iw), den = exact_integers(dims)
+    if (ix // il) * (iy // iw) + (ix // iw) * (iy // il) > 2 * _MAX_CELLS:
         raise LayoutgenError(
             f"{L} x {W} sheet with {l} x {w} cells exceeds {_MAX_CELLS} cells; refusing")
-    (ix, iy, il, iw), unit = to_integers(dims)
-    if (ix < il or iy < iw) and (ix < iw or iy < il):
-        return RectPacking(0, np.zeros((0, 4)), "grid", 0, "item does not fit (exact)")
-    if rotation != "any" or il == iw:
-        dx, dy = (il, iw) if rotation != "90" else (iw, il)
-        blocks = _grid_solution(ix, iy, dx, dy)
-        n = (ix // dx) * (iy // dy)
-        real = {il: float(l), iw: float(w)} if rotation != "90" else {iw: float(w), il: float(l)}
-        if il == iw:
-            real = {il: float(l)}
-        method = "single orientation (exact)" if rotation != "any" else "square item (exact)"
-        return RectPacking(n, _blocks_to_rects(blocks, unit, real), "grid", n, method)
-    sol = solve_int(ix, iy, il, iw, cut=cut, time_limit_s=time_limit_s)
-    rects = _blocks_to_rects(sol.blocks, unit, {il: float(l), iw: float(w)})
-    count = int(rects.shape[0])
-    return RectPacking(count, rects, sol.strategy, sol.upper_bound, sol.bound_method)
+    res = pack_int(ix, iy, il, iw, cut=cut, rotation=rotation, time_limit_s=time_limit_s)
+    if den == 1:
+        return res
+    return RectPacking(res.count, res.rects / den, res.strategy, res.upper_bound,
+                       res.bound_method)

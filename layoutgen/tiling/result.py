@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from layoutgen.units import NM_PER_MM
+
 
 @dataclass(frozen=True)
 class RectPacking:
@@ -46,6 +48,21 @@ class Tiling:
     @property
     def count(self) -> int:
         return int(self.x.shape[0])
+
+    @property
+    def x_nm(self) -> np.ndarray:
+        """Cell centres along x in integer nm (exact: `x` carries whole nm counts)."""
+        return np.rint(np.asarray(self.x, float) * NM_PER_MM).astype(np.int64)
+
+    @property
+    def y_nm(self) -> np.ndarray:
+        """Cell centres along y in integer nm (exact)."""
+        return np.rint(np.asarray(self.y, float) * NM_PER_MM).astype(np.int64)
+
+    @property
+    def proven_optimal(self) -> bool:
+        """True only when the count meets a bound proven for the user's problem."""
+        return self.count >= self.upper_bound
 
     @property
     def gap(self) -> int:
