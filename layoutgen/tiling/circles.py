@@ -1,39 +1,61 @@
 """Round cells: equal circles of diameter d, at least `kerf` apart, inside the usable rectangle.
 
-Reduction: the centres must lie in the *centre domain*, the usable rectangle shrunk by d/2 on
-every side (A x B with A = Lu - d, B = Hu - d), at mutual distance >= D = d + kerf. Equivalently
-circles of diameter D in the usable area enlarged by kerf (Lu + k) x (Hu + k).
+Exact on the 1 nm grid: `pack_circles_nm` takes the usable size, the diameter (even, so the
+radius r = d/2 is whole nm) and the kerf in integer nm and returns integer centres. Every
+decision that can gain or lose a cell, and every check, is integer arithmetic; floats only
+propose candidates (the best-known small packings of the table), which are rounded to nm and
+kept only if they pass the exact check. `pack_circles` is the float-mm wrapper.
 
-Strategies (best count wins; ties keep the first):
-- row lattices: m rows spread over B, rows alternately of n and n or n and n-1 circles with the
-  smallest horizontal row offset the row spacing allows (covers the square grid, the hexagonal
-  lattice and everything in between), rows along x and rows along y;
-- mixed rows: full rows of n stacked square (spacing D) with the fewest offset rows of n-1
-  (spacing sqrt(D^2 - p^2/4)) that make m rows fit, when the height is between two lattices;
+Reduction: the centres must lie in the *centre domain*, the usable rectangle shrunk by r on
+every side (A x B with A = W - d, B = H - d), at mutual squared distance >= D^2 with D = d + k.
+Equivalently circles of diameter D in the usable area enlarged by the kerf, (W + k) x (H + k).
+
+Strategies (best count wins; ties keep the first), rows along x and rows along y:
+- row lattices: m rows at y_i = floor(i B / (m - 1)), so every gap is >= h = floor(B/(m-1)) and
+  rows two apart are >= floor(2B/(m-1)) >= D apart; odd rows shifted by the least integer c with
+  c^2 + h^2 >= D^2, in-row pitch max(D, 2c): the square grid (c = 0), the hexagonal lattice
+  (2c >= D) and the sheared lattices in between. Odd d + k needs no special case: c and the
+  row positions are whole nm and the checks are on the actual integer offsets;
+- mixed rows: full rows of n at the widest whole-nm pitch P = floor(A/(n-1)), stacked at D, with
+  the fewest offset rows (shifted by floor(P/2), gap g: the least integer with
+  g^2 + floor(P/2)^2 >= D^2) that make m rows fit in B, when B is between two lattices;
 - for small counts (<= 50): best-known packings of N equal circles in a square (coordinates we
   computed offline to match E. Specht's Packomania radii; see `SQUARE_PACKINGS`), stretched to
-  the centre domain (stretching only increases distances). Stored for N <= 50 (N = 30 is the
-  offset-row lattice). They reach Specht's side within 1e-9 for every N <= 31 except N = 23
-  (+4.8e-4 relative) and 28 (+3.2e-6), and for N = 33, 36; the other N up to 50 need 2e-6 to
-  1.6e-2 more (`shortfalls()`): at exactly Specht's side the sheet then holds one circle fewer.
-Upper bound: Oler's inequality (Oler 1961; Groemer 1960) on the centre domain, and, for square
-centre domains up to N = 30, the proven optimal square packings of the table.
+  the centre domain (stretching only increases distances), rounded to nm and kept only if every
+  pair passes the exact distance check. Stored for N <= 50 (N = 30 is the offset-row lattice).
+  They reach Specht's side within 1e-9 for every N <= 31 except N = 23 (+4.8e-4 relative) and
+  28 (+3.2e-6), and for N = 33, 36; the other N up to 50 need 2e-6 to 1.6e-2 more
+  (`shortfalls()`): at exactly Specht's side the sheet then holds one circle fewer.
+Every row plan is checked exactly before it is used (`_rows_valid`: centres inside the domain,
+in-row pitch >= D, and the nearest pair of every two rows less than D apart vertically).
+
+Upper bound: the least of (each exact, or rounded only upwards)
+- Oler's inequality (Oler 1961; Groemer 1960) on the centre domain,
+  N <= 2/sqrt(3) AB/D^2 + (A+B)/D + 1, floored exactly (sqrt 3 removed by squaring);
+- the strip bound: in a centre domain thinner than D (B < D) two centres differ by >= D^2 - B^2
+  in dx^2, so N <= floor(A / sqrt(D^2 - B^2)) + 1 (exact via isqrt);
+- the proven optimal packings of N <= 30 equal circles in a square (Specht's table, each side
+  lowered by 1e-9 to cover its 9-decimal rounding) on the square of side max(A, B) + D, which
+  contains the enlarged usable area.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.units import NM_PER_MM, mm_to_nm
 
 SQRT3 = math.sqrt(3.0)
-_EPS = 1e-9  # relative slack when counting how many pitches fit (protects exact fits)
 SMALL_COUNT = 50
 PROVEN_SQUARE_N = 30  # optimal packings of N <= 30 circles in a square are proven
+_INT64_SAFE = 2**40  # integer plans run in int64 below this (products stay far below 2^63)
 
 # Packings of N points in the unit square maximizing their minimum distance (= N circles in a
 # square). Entries: N then x1 y1 x2 y2 ... (10 decimals), computed offline by multistart penalty
@@ -325,6 +347,12 @@ SPECHT_SIDES = (
 )
 
 
+OLER = "Oler's inequality (Oler 1961, Groemer 1960) on the centre domain"
+STRIP = "strip bound: centres in a domain thinner than D are >= sqrt(D^2 - B^2) apart along it"
+SQUARE = ("optimal packings of N <= 30 equal circles in a square (Specht's table; optimality "
+          "proven for N <= 30) on the square enclosing the centre domain")
+
+
 @functools.cache
 def square_packings() -> dict[int, tuple[np.ndarray, float]]:
     """N -> (points in the unit square, their minimum pairwise distance)."""
@@ -360,139 +388,361 @@ def _min_distance(p: np.ndarray) -> float:
     return float(d.min())
 
 
-def oler_bound(a: float, b: float, D: float) -> int:
-    """Oler's inequality: points at mutual distance >= D in a convex domain K (here the a x b
-    centre rectangle) number at most (2/sqrt 3) area(K)/D^2 + perimeter(K)/(2D) + 1."""
+@functools.cache
+def _specht_lower() -> tuple[Fraction, ...]:
+    """Lower bounds on the optimal sides for N <= 30: the 9-decimal table values less 1e-9."""
+    return tuple(Fraction(repr(s)) - Fraction(1, 10**9) for s in SPECHT_SIDES[:PROVEN_SQUARE_N])
+
+
+# --- exact integer helpers ------------------------------------------------------------------
+
+def _ceil_sqrt(v: int) -> int:
+    """The least integer s >= 0 with s*s >= v."""
+    if v <= 0:
+        return 0
+    s = math.isqrt(v)
+    return s if s * s == v else s + 1
+
+
+_ceil_sqrt_ufunc = np.frompyfunc(lambda v: _ceil_sqrt(int(v)), 1, 1)
+
+
+def _ceil_sqrt_arr(v: np.ndarray) -> np.ndarray:
+    out = _ceil_sqrt_ufunc(v)
+    return out if v.dtype == object else out.astype(v.dtype)
+
+
+def _int_dtype(A: int, B: int, D: int) -> np.dtype:
+    """int64 when nothing can overflow (D^2 < 2^62, sizes < 2^40), else Python ints (object
+    arrays): exact either way."""
+    small = max(abs(A), abs(B)) < _INT64_SAFE and D < 2**31
+    return np.dtype(np.int64) if small else np.dtype(object)
+
+
+def _oler_ok(n, a, b, D) -> bool:
+    """n <= 2/sqrt(3) ab/D^2 + (a+b)/D + 1, exactly: (n-1)D^2 - (a+b)D <= 2ab/sqrt(3)."""
+    lhs = (n - 1) * D * D - (a + b) * D
+    return lhs <= 0 or 3 * lhs * lhs <= 4 * a * a * b * b
+
+
+def _oler_exact(a, b, D) -> int:
     if a < 0 or b < 0:
         return 0
-    return int(math.floor(2 / SQRT3 * a * b / D**2 + (a + b) / D + 1 + 1e-9))
+    fa, fb, fD = float(a), float(b), float(D)
+    est = (2 / SQRT3) * (fa / fD) * (fb / fD) + (fa + fb) / fD + 1  # a candidate only
+    n, step = max(1, int(est)), 1
+    if _oler_ok(n, a, b, D):  # gallop up to a failing n, then bisect (n = 1 always holds)
+        lo = n
+        while _oler_ok(lo + step, a, b, D):
+            lo, step = lo + step, 2 * step
+        hi = lo + step
+    else:
+        hi = n
+        while not _oler_ok(max(1, hi - step), a, b, D):
+            hi, step = hi - step, 2 * step
+        lo = max(1, hi - step)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _oler_ok(mid, a, b, D) else (lo, mid)
+    return lo
 
+
+def oler_bound(a: float, b: float, D: float) -> int:
+    """Oler's inequality: points at mutual distance >= D in a convex domain K (here the a x b
+    centre rectangle) number at most (2/sqrt 3) area(K)/D^2 + perimeter(K)/(2D) + 1.
+
+    Floored exactly for int, Fraction or float arguments (a float as the binary fraction it
+    holds); 0 if a or b is negative.
+    """
+    a, b, D = (Fraction(v) for v in (a, b, D))
+    if not D > 0:
+        raise LayoutgenError(f"oler_bound: D must be > 0, got {D}")
+    return _oler_exact(a, b, D)
+
+
+def upper_bound_nm(A: int, B: int, D: int) -> tuple[int, str]:
+    """Least of the exact bounds on centres in the A x B domain (nm) at distance >= D."""
+    if A < 0 or B < 0:
+        return 0, OLER
+    bound, method = _oler_exact(A, B, D), OLER
+    for a, b in ((A, B), (B, A)):
+        if b < D:  # any two centres have dy^2 <= b^2, so dx^2 >= D^2 - b^2 > 0
+            n = math.isqrt(a * a // (D * D - b * b)) + 1
+            if n < bound:
+                bound, method = n, STRIP
+    side = max(A, B) + D  # the enlarged usable area fits a square of this side
+    for n, lo in enumerate(_specht_lower(), start=1):
+        if side < lo * D:  # n circles of diameter D need a square side of at least lo*D
+            if n - 1 < bound:
+                bound, method = n - 1, SQUARE
+            break
+    return bound, method
+
+
+# --- row plans ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class _RowPlan:
-    """Rows of circles in the centre domain: row i has counts[i] centres from starts[i] on."""
+    """Rows of circles in the centre domain: row i has counts[i] centres at
+    starts[i] + j * pitch (j < counts[i]), y = ys[i]; all whole nm."""
 
     count: int
-    ys: np.ndarray
-    starts: np.ndarray
-    counts: np.ndarray
-    pitch: float
+    ys: tuple[int, ...]
+    starts: tuple[int, ...]
+    counts: tuple[int, ...]
+    pitch: int
     label: str
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        counts = self.counts.astype(np.int64)
+        counts = np.array(self.counts, dtype=np.int64)
+        keep = counts > 0
+        counts = counts[keep]
+        starts = np.array(self.starts, dtype=np.int64)[keep]
+        ys = np.array(self.ys, dtype=np.int64)[keep]
         row = np.repeat(np.arange(len(counts)), counts)
-        i = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
-        return self.starts[row] + i * self.pitch, self.ys[row]
+        j = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        return starts[row] + j * np.int64(self.pitch), ys[row]
 
 
-_NONE = _RowPlan(0, np.zeros(0), np.zeros(0), np.zeros(0, np.int64), 0.0, "none")
+_NONE = _RowPlan(0, (), (), (), 0, "none")
 
 
-def _uniform_plan(A: float, B: float, D: float) -> _RowPlan:
-    """m rows evenly spread over B; odd rows shifted by the least offset c the spacing allows.
+def _rows_valid(plan: _RowPlan, A: int, B: int, D: int) -> bool:
+    """Exact check: centres in [0, A] x [0, B], in-row pitch >= D, and for every two rows
+    closer than D vertically, their nearest pair of centres at squared distance >= D^2."""
+    rows = [(y, s, n) for y, s, n in zip(plan.ys, plan.starts, plan.counts, strict=True)
+            if n > 0]
+    P = plan.pitch
+    if sum(n for *_, n in rows) != plan.count:
+        return False
+    if any(n > 1 for *_, n in rows) and P < D:
+        return False
+    for y, s, n in rows:
+        if not (0 <= y <= B and 0 <= s and s + (n - 1) * P <= A):
+            return False
+    if any(rows[i][0] > rows[i + 1][0] for i in range(len(rows) - 1)):
+        return False
+    D2 = D * D
+    for i, (yi, si, ni) in enumerate(rows):
+        for yj, sj, nj in rows[i + 1:]:
+            dy = yj - yi
+            if dy >= D:
+                break
+            # differences si + t P - (sj + u P) = ds + q P, q = t - u in [-(nj - 1), ni - 1]
+            ds, lo, hi = si - sj, -(nj - 1), ni - 1
+            if P > 0:
+                q0 = (-ds) // P
+                dx = min(abs(ds + min(max(q, lo), hi) * P) for q in (q0, q0 + 1))
+            else:
+                dx = abs(ds)
+            if dx * dx + dy * dy < D2:
+                return False
+    return True
 
-    Rows alike (n, n), or alternating (n, n-1) with odd rows centred between even rows' circles.
+
+def _uniform_plan(A: int, B: int, D: int) -> _RowPlan:
+    """m rows evenly spread over B (y_i = floor(i B/(m-1))); odd rows shifted by the least
+    whole-nm offset c the least gap allows, pitch max(D, 2c).
+
     Covers the square grid, the hexagonal lattice and the sheared lattices in between.
     """
-    m_max = int(math.floor(2 * B / D * (1 + _EPS))) + 1  # rows two apart need 2h >= D
-    m = np.arange(1, m_max + 1, dtype=np.float64)
-    h = np.where(m > 1, B / np.maximum(m - 1, 1), np.inf)
-    c = np.sqrt(np.maximum(0.0, D * D - np.minimum(h, 2 * D) ** 2))
-    c[m == 1] = 0.0
-    p = np.maximum(D, 2 * c)
-    n_same = np.where(A - c >= -_EPS * D, np.floor((A - c) / p + _EPS) + 1, 0)
-    n_same = np.where(c == 0, np.floor(A / D + _EPS) + 1, n_same)
-    n_alt = np.floor(A / p + _EPS) + 1
-    ce, fl = np.ceil(m / 2), np.floor(m / 2)
-    tot_same = (ce + fl) * n_same
-    tot_alt = ce * n_alt + fl * (n_alt - 1)
-    use_alt = tot_alt > tot_same
-    tot = np.where(use_alt, tot_alt, tot_same)
-    k = int(np.argmax(tot))
-    if tot[k] <= 0:
+    if A < 0 or B < 0:
         return _NONE
-    mk, ck, alt = int(m[k]), float(c[k]), bool(use_alt[k])
-    n0 = int(n_alt[k] if alt else n_same[k])
-    n1 = n0 - 1 if alt else n0
-    ys = np.arange(mk) * (B / (mk - 1)) if mk > 1 else np.array([B / 2])
-    even = np.arange(mk) % 2 == 0
-    if alt:  # spread the even rows over the width, odd rows in between
-        pitch = A / (n0 - 1) if n0 > 1 else 0.0
-        starts = np.where(even, 0.0 if n0 > 1 else A / 2, pitch / 2)
+    best = (A // D + 1, 1, 0, D, A // D + 1, A // D + 1)  # one row: (total, m, c, P, nE, nO)
+    m_max = max(2, 2 * B // D + 1)  # q = m - 1 <= 2B/D: rows two apart are >= D apart
+    dt = _int_dtype(A, B, D)
+    q = np.arange(1, m_max, dtype=dt)
+    h = B // q
+    hc = np.minimum(h, D)
+    c = _ceil_sqrt_arr(D * D - hc * hc)
+    P = np.maximum(D, 2 * c)
+    nE = A // P + 1
+    nO = np.where(A >= c, (A - c) // P + 1, 0)
+    m = q + 1
+    tot = ((m + 1) // 2) * nE + (m // 2) * nO
+    k = int(np.argmax(tot))
+    if int(tot[k]) > best[0]:
+        best = (int(tot[k]), int(m[k]), int(c[k]), int(P[k]), int(nE[k]), int(nO[k]))
+    total, mk, ck, Pk, n0, n1 = best
+    if mk == 1:
+        ys = (B // 2,)
     else:
-        pitch = (A - ck) / (n0 - 1) if n0 > 1 else 0.0
-        base = 0.0 if n0 > 1 else (A - ck) / 2
-        starts = np.where(even, base, base + ck)
-    kind = "square grid" if ck == 0 else ("hexagonal rows" if alt else "offset rows")
-    return _RowPlan(int(tot[k]), ys, starts, np.where(even, n0, n1), pitch,
+        ys = tuple(i * B // (mk - 1) for i in range(mk))
+    counts = tuple(n0 if i % 2 == 0 else n1 for i in range(mk))
+    if ck > 0 and n0 >= 2 and n1 == n0 - 1:
+        # rows of n0 and n0 - 1: spread the full rows over the width, the others centred
+        # between them; the offset floor(P/2) >= c as P >= 2c
+        Pk = A // (n0 - 1)
+        starts = [0 if i % 2 == 0 else Pk // 2 for i in range(mk)]
+        kind = "hexagonal rows"
+    else:
+        starts = [0 if i % 2 == 0 else ck for i in range(mk)]
+        kind = "square grid" if ck == 0 else "offset rows"
+    used = max(s + (n - 1) * Pk for s, n in zip(starts, counts, strict=True) if n > 0)
+    shift = (A - used) // 2  # centre the rows in the spare width
+    return _RowPlan(total, ys, tuple(s + shift for s in starts), counts, Pk,
                     f"{kind} ({mk} rows of {n0}/{n1})")
 
 
-def _mixed_plan(A: float, B: float, D: float) -> _RowPlan:
-    """Rows of n and of n-1 (offset by half the pitch) mixed with aligned rows of n.
+def _mixed_plan(A: int, B: int, D: int) -> _RowPlan:
+    """Rows of n at pitch P = floor(A/(n-1)) and offset rows (shifted by floor(P/2)) mixed.
 
-    Aligned neighbours need a spacing of D, offset ones only g = sqrt(D^2 - p^2/4): with m
-    rows, use the fewest offset rows (each between two full rows) that make the rows fit in B.
+    Aligned neighbours need a gap of D, offset ones only g (the least integer with
+    g^2 + floor(P/2)^2 >= D^2, and 2g >= D for rows two apart): with m rows, use the fewest
+    offset rows (each between two full rows) that make the rows fit in B.
     """
-    n_max = int(math.floor(A / D + _EPS)) + 1
-    ns = np.arange(max(2, n_max - 3 if n_max > 60 else 2), n_max + 1)
-    best = (0, 0, 0, 0, 0.0)
-    for n in ns:
-        p = A / (n - 1)
-        if p > SQRT3 * D:  # rows two apart would be closer than D
+    if A < D or B < 0:
+        return _NONE
+    n_max = A // D + 1
+    dt = _int_dtype(A, B, D)
+    best = (0, 0, 0, 0, 0, 0, 0)
+    for n in range(max(2, n_max - 3 if n_max > 60 else 2), n_max + 1):
+        P = A // (n - 1)
+        o = P // 2
+        g = max(_ceil_sqrt(D * D - o * o), (D + 1) // 2)
+        if g >= D:
             continue
-        g = math.sqrt(max(0.0, D * D - p * p / 4))
-        if D - g <= 0:
-            continue
-        m = np.arange(1, int(math.floor(B / g * (1 + _EPS))) + 2)
-        b = np.maximum(0, np.ceil(((m - 1) * D - B) / (2 * (D - g)) - _EPS))
+        n_off = (A - o) // P + 1  # circles in an offset row (>= n - 1)
+        m = np.arange(1, B // g + 2, dtype=dt)
+        need = (m - 1) * D - B
+        b = np.where(need > 0, -((-need) // (2 * (D - g))), 0)
         full = 2 * b >= m - 1
-        b = np.where(full, np.floor(m / 2), b)
-        ok = np.where(full, (m - 1) * g <= B * (1 + _EPS) + _EPS * D, True)
-        tot = np.where(ok, m * n - b, 0)
+        b = np.where(full, m // 2, b)
+        ok = np.where(full, (m - 1) * g <= B, True)
+        tot = np.where(ok, m * n - b * (n - n_off), 0)
         k = int(np.argmax(tot))
-        if tot[k] > best[0]:
-            best = (int(tot[k]), int(m[k]), int(n), int(b[k]), p)
-    count, m, n, b, p = best
+        if int(tot[k]) > best[0]:
+            best = (int(tot[k]), int(m[k]), n, int(b[k]), P, g, n_off)
+    count, m, n, b, P, g, n_off = best
     if count == 0 or m < 3:
         return _NONE
-    g = math.sqrt(max(0.0, D * D - p * p / 4))
-    offset = np.zeros(m, bool)
+    offset = [False] * m
     if 2 * b >= m - 1:
-        offset[1::2] = True
+        offset[1::2] = [True] * len(offset[1::2])
     else:
-        offset[1:2 * b:2] = True
-    gaps = np.where(offset[1:] | offset[:-1], g, D)
-    gaps = gaps + max(0.0, B - float(gaps.sum())) / (m - 1)
-    ys = np.concatenate([[0.0], np.cumsum(gaps)])
-    return _RowPlan(count, ys, np.where(offset, p / 2, 0.0), np.where(offset, n - 1, n), p,
-                    f"mixed square/hexagonal rows ({m} rows of {n}, {int(offset.sum())} "
-                    f"of {n - 1})")
+        offset[1:2 * b:2] = [True] * b
+    gaps = [g if offset[i] or offset[i + 1] else D for i in range(m - 1)]
+    spare = B - sum(gaps)
+    gaps = [gap + spare // (m - 1) + (1 if i < spare % (m - 1) else 0)
+            for i, gap in enumerate(gaps)]
+    ys = tuple(int(v) for v in np.concatenate([[0], np.cumsum(gaps)]))
+    o = P // 2
+    return _RowPlan(count, ys, tuple(o if f else 0 for f in offset),
+                    tuple(n_off if f else n for f in offset), P,
+                    f"mixed square/hexagonal rows ({m} rows of {n}, {sum(offset)} of {n_off})")
 
 
-def _row_plan(A: float, B: float, D: float) -> _RowPlan:
-    """Best row packing with rows along x in the A x B centre domain."""
-    if A < -_EPS * D or B < -_EPS * D:
+def _row_plan(A: int, B: int, D: int) -> _RowPlan:
+    """Best exactly checked row packing with rows along x in the A x B centre domain."""
+    if A < 0 or B < 0:
         return _NONE
-    A, B = max(A, 0.0), max(B, 0.0)
-    uni = _uniform_plan(A, B, D)
-    mixed = _mixed_plan(A, B, D)
-    return mixed if mixed.count > uni.count else uni
+    best = _NONE
+    for plan in (_uniform_plan(A, B, D), _mixed_plan(A, B, D)):
+        if plan.count > best.count:
+            if not _rows_valid(plan, A, B, D):
+                raise AssertionError(f"circles: row plan '{plan.label}' fails the exact check")
+            best = plan
+    return best
 
 
-def _square_table_count(A: float, B: float, D: float) -> tuple[int, float]:
-    """Largest N whose best-known square packing fits the centre domain, and its unit spread."""
+# --- small counts: the table ----------------------------------------------------------------
+
+def _pairs_ok(x: np.ndarray, y: np.ndarray, D: int) -> bool:
+    """Every pair of integer centres at squared distance >= D^2 (exact)."""
+    n = len(x)
+    if n < 2:
+        return True
+    xs, ys = [int(v) for v in x], [int(v) for v in y]
+    D2 = D * D
+    for i in range(n):
+        xi, yi = xs[i], ys[i]
+        for j in range(i + 1, n):
+            dx, dy = xs[j] - xi, ys[j] - yi
+            if dx * dx + dy * dy < D2:
+                return False
+    return True
+
+
+def _table_points(n: int, A: int, B: int) -> tuple[np.ndarray, np.ndarray]:
+    pts = square_packings()[n][0]
+    if n == 1:
+        return np.array([A // 2], np.int64), np.array([B // 2], np.int64)
+    x = np.clip(np.rint(pts[:, 0] * A), 0, A).astype(np.int64)
+    y = np.clip(np.rint(pts[:, 1] * B), 0, B).astype(np.int64)
+    return x, y
+
+
+def _table_packing(A: int, B: int, D: int, lo: int, hi: int
+                   ) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """Largest N in (lo, hi] whose best-known square packing, stretched to A x B and rounded
+    to nm, passes the exact check."""
     side = min(A, B)
-    best, spread = 0, 0.0
-    for n, (_, dmin) in square_packings().items():
-        if n == 1:
-            ok = side >= -_EPS * D
-        else:
-            ok = side * dmin >= D
-        if ok and n > best:
-            best, spread = n, dmin
-    return best, spread
+    table = square_packings()
+    for n in range(min(hi, SMALL_COUNT), lo, -1):
+        if n not in table or (n > 1 and side * table[n][1] < D * (1 - 1e-9)):
+            continue  # the float proposal already misses (by more than rounding)
+        x, y = _table_points(n, A, B)
+        if _pairs_ok(x, y, D):
+            return n, x, y
+    return None
+
+
+# --- public API -----------------------------------------------------------------------------
+
+def pack_circles_nm(usable_w_nm: int, usable_h_nm: int, d_nm: int, kerf_nm: int
+                    ) -> tuple[np.ndarray, np.ndarray, str, int, str]:
+    """Most circles of diameter d_nm at least kerf_nm apart in a usable_w_nm x usable_h_nm area.
+
+    All integer nm; d_nm must be even (the radius is whole nm). Returns (x_nm, y_nm, strategy,
+    upper_bound, bound_method): circle centres as int64 arrays in the usable area's frame
+    (lower-left corner = (0, 0)), sorted in rows along the web (by y, then x). Every centre has
+    r <= x <= W - r and r <= y <= H - r and every pair is at squared distance >= (d + k)^2,
+    all checked in exact integer arithmetic; the upper bound is exact (never too low).
+    """
+    try:
+        W, H, d, k = (operator.index(v) for v in (usable_w_nm, usable_h_nm, d_nm, kerf_nm))
+    except TypeError:
+        raise LayoutgenError(
+            "circles: sizes must be integer nm, got "
+            f"{(usable_w_nm, usable_h_nm, d_nm, kerf_nm)!r}") from None
+    if d <= 0 or d % 2:
+        raise LayoutgenError(f"circles: the diameter must be an even number of nm > 0, got {d}")
+    if k < 0:
+        raise LayoutgenError(f"circles: the kerf must be >= 0 nm, got {k}")
+    r, D = d // 2, d + k
+    A, B = W - d, H - d
+    bound, method = upper_bound_nm(A, B, D)
+    empty = np.zeros(0, np.int64)
+    if bound == 0:
+        return empty, empty, "none (the usable area is smaller than one circle)", 0, method
+
+    best: tuple[int, str, tuple] = (0, "none", ())
+    for along in ("x", "y"):
+        plan = _row_plan(A, B, D) if along == "x" else _row_plan(B, A, D)
+        if plan.count > best[0]:
+            best = (plan.count, plan.label.replace(" (", f" along {along} (", 1),
+                    ("rows", along, plan))
+    count = best[0]
+    if count < bound and count <= SMALL_COUNT:
+        tab = _table_packing(A, B, D, count, bound)
+        if tab is not None:
+            n_tab, tx, ty = tab
+            best = (n_tab, f"best-known packing of {n_tab} circles in a square (Specht)",
+                    ("table", tx, ty))
+    spec = best[2]
+    if spec[0] == "rows":
+        u, v = spec[2].centres()
+        cx, cy = (u, v) if spec[1] == "x" else (v, u)
+    else:
+        cx, cy = spec[1], spec[2]
+    x = np.asarray(cx, np.int64) + r
+    y = np.asarray(cy, np.int64) + r
+    if len(x) > 1 and not np.all((y[1:] > y[:-1]) | ((y[1:] == y[:-1]) & (x[1:] > x[:-1]))):
+        order = np.lexsort((x, y))
+        x, y = x[order], y[order]
+    if len(x) > bound:  # a packing beating a proven bound is a bug, not a result
+        raise AssertionError(f"circles: {len(x)} placed but the upper bound is {bound}")
+    return x, y, best[1], bound, method
 
 
 def _check_args(sheet_w: float, sheet_h: float, d: float, kerf: float, edge_x: float,
@@ -515,58 +765,23 @@ def pack_circles(
     edge_x: float = 0.0,
     edge_y: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, str, int, str]:
-    """Most circles of diameter d on a sheet_w x sheet_h sheet.
+    """Most circles of diameter d on a sheet_w x sheet_h sheet (mm; a wrapper of
+    `pack_circles_nm`: every length is taken as the nm count it rounds to).
 
     `edge_x` is excluded at both ends along x (x < edge_x and x > sheet_w - edge_x), `edge_y`
     at both ends along y; the usable area is the rest. Circles lie inside it and are >= kerf
-    apart. Returns (x, y, strategy, upper_bound, bound_method): centres in sheet mm, sorted in
-    rows along the web (by y, then x).
+    apart. Returns (x, y, strategy, upper_bound, bound_method): centres in sheet mm (the
+    correctly rounded images of whole nm), sorted in rows along the web (by y, then x).
     """
     sheet_w, sheet_h, d = float(sheet_w), float(sheet_h), float(d)
     kerf, edge_x, edge_y = float(kerf), float(edge_x), float(edge_y)
     _check_args(sheet_w, sheet_h, d, kerf, edge_x, edge_y)
-    Lu, Hu = sheet_w - 2 * edge_x, sheet_h - 2 * edge_y
-    D = d + kerf
-    A, B = Lu - d, Hu - d
-    bound = oler_bound(A, B, D)
-    method = "Oler's inequality (Oler 1961, Groemer 1960) on the centre domain"
-    empty = np.zeros(0)
-    if bound == 0 or A < -_EPS * D or B < -_EPS * D:
-        return empty, empty, "none (the usable area is smaller than one circle)", 0, method
-    A, B = max(A, 0.0), max(B, 0.0)
-    if abs(A - B) <= 1e-12 * max(A, B, D):  # square centre domain: the proven optima
-        s = (A + D) / D
-        # the first N <= 30 whose optimal square (less the table's rounding) exceeds s
-        over = [n for n in range(1, PROVEN_SQUARE_N + 1) if SPECHT_SIDES[n - 1] * (1 - 1e-9) > s]
-        if over and over[0] - 1 < bound:
-            bound = over[0] - 1
-            method = ("optimal packings of N <= 30 equal circles in a square (Specht's table; "
-                      "optimality proven for N <= 30)")
-
-    best = None
-    for along in ("x", "y"):
-        plan = _row_plan(A, B, D) if along == "x" else _row_plan(B, A, D)
-        if best is None or plan.count > best[0]:
-            label = plan.label.replace(" (", f" along {along} (", 1)
-            best = (plan.count, label, ("rows", along, plan))
-    count = best[0]
-    if count < bound and count <= SMALL_COUNT:
-        n_tab, spread = _square_table_count(A, B, D)
-        if n_tab > count:
-            best = (n_tab, f"best-known packing of {n_tab} circles in a square (Specht)",
-                    ("table", n_tab, spread))
-            count = n_tab
-    spec = best[2]
-    if spec[0] == "rows":
-        u, v = spec[2].centres()
-        cx, cy = (u, v) if spec[1] == "x" else (v, u)
-    else:
-        pts = square_packings()[spec[1]][0]
-        cx, cy = pts[:, 0] * A, pts[:, 1] * B
-    x = cx + edge_x + d / 2
-    y = cy + edge_y + d / 2
-    order = np.lexsort((np.round(x, 9), np.round(y, 9)))
-    x, y = x[order], y[order]
-    if len(x) > bound:  # a packing beating a proven bound is a bug, not a result
-        raise AssertionError(f"circles: {len(x)} placed but the upper bound is {bound}")
-    return x, y, best[1], bound, method
+    ex, ey = mm_to_nm(edge_x), mm_to_nm(edge_y)
+    W, H = mm_to_nm(sheet_w) - 2 * ex, mm_to_nm(sheet_h) - 2 * ey
+    d_nm, k_nm = mm_to_nm(d), mm_to_nm(kerf)
+    if d_nm <= 0:
+        raise LayoutgenError(f"circles: circle diameter {d!r} mm is below the 1 nm grid")
+    s = 1 if d_nm % 2 == 0 else 2  # an odd diameter: solve on the 0.5 nm grid
+    x, y, strategy, bound, method = pack_circles_nm(s * W, s * H, s * d_nm, s * k_nm)
+    scale = s * NM_PER_MM
+    return (x + s * ex) / scale, (y + s * ey) / scale, strategy, bound, method
