@@ -15,6 +15,13 @@ import shapely
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, area
+from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm, to_nm
+
+
+def _grid_nm(mm: float) -> int | None:
+    """The whole nm count a mm float carries, or None if it carries none (off the grid)."""
+    n = mm_to_nm(mm)
+    return n if abs(float(mm) * NM_PER_MM - n) <= 1e-3 else None
 
 
 def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
@@ -23,7 +30,12 @@ def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
         raise ValueError("inset distance must be >= 0")
     if d_mm == 0:
         return shape
-    w, h = shape.width - 2 * d_mm, shape.height - 2 * d_mm
+    d_nm, w_nm, h_nm = _grid_nm(d_mm), _grid_nm(shape.width), _grid_nm(shape.height)
+    exact = d_nm is not None and w_nm is not None and h_nm is not None
+    if exact:  # on the 1 nm grid: integer arithmetic, the result's mm are exact images of nm
+        w, h = nm_to_mm(w_nm - 2 * d_nm), nm_to_mm(h_nm - 2 * d_nm)
+    else:
+        w, h = shape.width - 2 * d_mm, shape.height - 2 * d_mm
     if w <= 1e-9 or h <= 1e-9:
         raise LayoutgenError(
             f"{what}: a {shape.width:g} x {shape.height:g} mm outline inset by {d_mm:g} mm on "
@@ -34,7 +46,11 @@ def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
     if shape.kind == "circle":
         return dataclasses.replace(shape, width=w, height=w, corner_radius=w / 2)
     if shape.kind == "rounded":
-        r = max(shape.corner_radius - d_mm, 0.0)
+        r_nm = _grid_nm(shape.corner_radius)
+        if exact and r_nm is not None:
+            r = nm_to_mm(max(r_nm - d_nm, 0))
+        else:
+            r = max(shape.corner_radius - d_mm, 0.0)
         kind = "rounded" if r > 0 else "rect"
         return dataclasses.replace(shape, kind=kind, width=w, height=h, corner_radius=r)
     return _inset_polygon(shape, d_mm, what)
@@ -63,18 +79,32 @@ def _inset_polygon(shape: CellShape, d_mm: float, what: str) -> CellShape:
     return dataclasses.replace(shape, width=maxx - minx, height=maxy - miny, vertices=coords)
 
 
-def process_insets_mm(deck: Deck) -> dict[str, float]:
-    """Inset of each process layer's outer edge from the singulation outline, in mm."""
+def process_insets_nm(deck: Deck) -> dict[str, int]:
+    """Inset of each process layer's outer edge from the singulation outline, in whole nm.
+
+    The deck's um values are read exactly (their decimal text, never `um / 1000` in binary)
+    and summed as integers; a rule finer than 1 nm is refused, naming its key.
+    """
     p = deck.process
-    scribe_out = p.singulation_clearance_um / 1000
-    scribe_in = scribe_out + p.isolation_width_um / 1000
+
+    def nm(key: str) -> int:
+        return to_nm(getattr(p, key), "um", f"process.{key}")
+
+    scribe_out = nm("singulation_clearance_um")
+    scribe_in = scribe_out + nm("isolation_width_um")
     return {
         "ISOLATION_OUTER": scribe_out,
         "ISOLATION_INNER": scribe_in,
         "ELECTROLYTE": scribe_in,
-        "CATHODE": scribe_in + p.electrolyte_overhang_um / 1000,
-        "ANODE_CC": scribe_in + p.anode_cc_setback_um / 1000,
+        "CATHODE": scribe_in + nm("electrolyte_overhang_um"),
+        "ANODE_CC": scribe_in + nm("anode_cc_setback_um"),
     }
+
+
+def process_insets_mm(deck: Deck) -> dict[str, float]:
+    """Inset of each process layer's outer edge from the singulation outline, in mm (the
+    correctly rounded images of `process_insets_nm`)."""
+    return {k: nm_to_mm(v) for k, v in process_insets_nm(deck).items()}
 
 
 def cell_outline(footprint: CellShape, deck: Deck) -> CellShape:

@@ -18,6 +18,14 @@ Checks (rule ids in brackets):
 - manifest: cell count [manifest.count], every row at a cell centre [manifest.position] and its
   pad at a PAD centre [manifest.pad], every cell listed [manifest.unlisted].
 
+Exactness: rule values are read from the deck's decimals straight onto the file's database grid
+(`rule_dbu`: a minimum that falls between grid steps rounds up, never by float truncation), and
+KLayout compares integer geometry against them, so a layout that meets a rule exactly (cells
+exactly one kerf apart, touching the usable edge) is clean and 1 dbu less is a violation. The
+2-dbu slack (`GRID_TOL`) and the chord tolerance are only granted where the file's geometry
+cannot be exact: outlines with curved or oblique edges, whose vertices the writer had to snap to
+the grid. Rectilinear cells (and their sheet-level spacing) are checked with no slack at all.
+
 Scale: per-cell rules are checked once per cell *definition* (each master, plus the top cell's
 own shapes) and multiplied by its placements. That is exact because the sheet rules prove the
 cells cannot interact: all of a cell's layers lie inside its own SINGULATION outline (checked),
@@ -32,6 +40,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +49,22 @@ from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import atomic_path
 from layoutgen.pattern import CELL_LAYERS
+from layoutgen.units import decimal_of
 
-GRID_TOL = 2  # dbu of slack for 1-grid snapping of both partners
+GRID_TOL = 2  # dbu of slack for 1-grid snapping of both partners (non-rectilinear outlines only)
+_PER_NM = {"mm": Decimal(10**6), "um": Decimal(10**3), "nm": Decimal(1)}
+
+
+def rule_dbu(value: object, unit: str, dbu_um: float, *, up: bool = True) -> int:
+    """A deck length (its decimal text, in `unit`) on a database grid of `dbu_um` um, exactly.
+
+    A minimum (`up`) that falls between grid steps rounds up (the check stays at least as strict
+    as the rule); a coordinate (`up=False`) rounds to the nearest step. No binary float ever
+    stands in between (0.1 um is 100 dbu at 1 nm, never int(0.1 * 1000 / 0.001) = 99).
+    """
+    nm = decimal_of(value, "rule") * _PER_NM[unit]
+    q = nm / (decimal_of(dbu_um, "dbu") * 1000)
+    return int(q.to_integral_value(ROUND_CEILING if up else ROUND_HALF_EVEN))
 
 
 @dataclass(frozen=True)
@@ -188,12 +211,32 @@ class _Checker:
         self.places = placements(self.layout, self.top)
         self.violations: list[Violation] = []
         self.checks: list[str] = []
-        self.tol_chord = int(round((deck.layout.chord_tolerance_um / 1000) / self.dbu_mm))
+        self.tol_chord = rule_dbu(deck.layout.chord_tolerance_um, "um", self.layout.dbu)
+        self.slack = 0 if self._rectilinear("SINGULATION") else GRID_TOL
 
     # helpers -----------------------------------------------------------------
     def d(self, mm: float) -> int:
-        """mm -> dbu."""
+        """mm -> dbu, nearest (marker locations and sizes; rules go through `rule`)."""
         return int(round(mm / self.dbu_mm))
+
+    def rule(self, value: object, unit: str = "um") -> int:
+        """A minimum distance of the deck in dbu, exactly (see `rule_dbu`)."""
+        return rule_dbu(value, unit, self.layout.dbu)
+
+    def coord(self, value: object, unit: str = "mm") -> int:
+        """A deck coordinate in dbu, exactly (nearest grid step if off the grid)."""
+        return rule_dbu(value, unit, self.layout.dbu, up=False)
+
+    def _rectilinear(self, name: str, cells: list | None = None) -> bool:  # noqa: ANN001
+        """True if every shape on the layer in these cell definitions (default: all placed
+        ones) has only horizontal and vertical edges, so the writer placed it exactly."""
+        li = self.li.get(name)
+        if li is None:
+            return True
+        for cell in cells if cells is not None else [self.layout.cell(ci) for ci in self.places]:
+            if not self.local(cell, name).non_rectilinear().is_empty():
+                return False
+        return True
 
     def local(self, cell, name: str):  # noqa: ANN001, ANN201
         """Flat region of one cell's own shapes on a layer (no children)."""
@@ -308,12 +351,11 @@ class _Checker:
 
     def check_units(self) -> None:
         p, lay = self.deck.process, self.deck.layout
-        tol = self.tol_chord + GRID_TOL
-        iso_w = self.d(p.isolation_width_um / 1000)
-        clear = self.d(p.singulation_clearance_um / 1000)
-        over = self.d(p.electrolyte_overhang_um / 1000)
-        setback = self.d(p.anode_cc_setback_um / 1000)
-        pad_min = self.d(min(lay.pad_w_um, lay.pad_h_um) / 1000)
+        iso_w = self.rule(p.isolation_width_um)
+        clear = self.rule(p.singulation_clearance_um)
+        over = self.rule(p.electrolyte_overhang_um)
+        setback = self.rule(p.anode_cc_setback_um)
+        pad_min = self.rule(min(lay.pad_w_um, lay.pad_h_um))
         self.checks += ["cell.missing_layer", "ISOLATION.width", "PAD.width",
                         "SINGULATION.enclosure.ISOLATION", "ISOLATION.closed",
                         "ELECTROLYTE.on.ISOLATION", "ELECTROLYTE.enclosure.CATHODE",
@@ -327,6 +369,9 @@ class _Checker:
                     "unscaled placements only")
             r = {n: self.local(cell, n) for n in CELL_LAYERS}
             sing, iso, el, cat, an, pad = (r[n] for n in CELL_LAYERS)
+            # rectilinear cells are exact on the grid; curves were drawn as chords and snapped
+            exact = all(r[n].non_rectilinear().is_empty() for n in CELL_LAYERS)
+            tol = 0 if exact else self.tol_chord + GRID_TOL
             films = self.db.Region()
             for n in CELL_LAYERS[1:]:
                 films += r[n]
@@ -340,9 +385,11 @@ class _Checker:
             self.report_local(
                 "ISOLATION.width", f"isolation scribe width >= {p.isolation_width_um:g} um "
                 "(process.isolation_width_um)", cell, iso.width_check(max(1, iso_w - tol)))
+            # a pad centred on the cell loses up to 1 dbu to the grid when its size is odd
+            pad_tol = tol if tol else (1 if pad_min % 2 else 0)
             self.report_local(
                 "PAD.width", f"probe pad width >= {min(lay.pad_w_um, lay.pad_h_um):g} um "
-                "(layout.pad_w_um/pad_h_um)", cell, pad.width_check(max(1, pad_min - tol)))
+                "(layout.pad_w_um/pad_h_um)", cell, pad.width_check(max(1, pad_min - pad_tol)))
             if clear - tol > 0:
                 self.report_local(
                     "SINGULATION.enclosure.ISOLATION",
@@ -368,18 +415,18 @@ class _Checker:
 
     def check_sheet(self) -> int:
         db = self.db
-        kerf_mm = self.deck.tiling.kerf_um / 1000
-        kerf = self.d(kerf_mm)
+        kerf = self.rule(self.deck.tiling.kerf_um)
+        slack = self.slack
         sing = self.deep("SINGULATION")
         n_cells = sing.count()
         self.checks += ["SINGULATION.space", "SINGULATION.overlap"]
-        if kerf - GRID_TOL > 0:
+        if kerf - slack > 0:
             raw = sing.dup()
             raw.merged_semantics = False
             self.report_deep(
                 "SINGULATION.space",
                 f"cells >= {self.deck.tiling.kerf_um:g} um apart (tiling.kerf_um)",
-                raw.isolated_check(kerf - GRID_TOL))
+                raw.isolated_check(kerf - slack))
         raw = sing.dup()
         raw.merged_semantics = False
         merged = sing.merged()
@@ -389,14 +436,14 @@ class _Checker:
         # keep-outs (file KEEPOUT shapes with their clearance property, plus deck keep-outs)
         self.checks.append("KEEPOUT.clearance")
         for box, poly_region, clearance, name in self._keepouts():
-            grow = self.d(clearance) + kerf + 1
+            need = self.rule(clearance, "mm")
+            grow = need + kerf + 1
             near = self.near("SINGULATION", box.enlarged(grow, grow))
             found = near & poly_region
-            if self.d(clearance) - GRID_TOL > 0:
-                found = _join(db, found, near.separation_check(
-                    poly_region, self.d(clearance) - GRID_TOL))
+            if need - slack > 0:
+                found = _join(db, found, near.separation_check(poly_region, need - slack))
             self.report_flat("KEEPOUT.clearance",
-                             f"cells clear of keep-out {name} by >= {clearance:g} mm", found)
+                             f"cells clear of keep-out {name} by >= {float(clearance):g} mm", found)
         for feat, rule in (("FIDUCIAL", "FIDUCIAL.space"), ("CONTACT_RAIL", "CONTACT_RAIL.space")):
             self.checks.append(rule)
             shapes = self.top_only(feat)
@@ -404,8 +451,8 @@ class _Checker:
                 continue
             near = self.near("SINGULATION", shapes.bbox().enlarged(kerf + 1, kerf + 1))
             found = near & shapes
-            if kerf - GRID_TOL > 0:
-                found = _join(db, found, near.separation_check(shapes, kerf - GRID_TOL))
+            if kerf - slack > 0:
+                found = _join(db, found, near.separation_check(shapes, kerf - slack))
             self.report_flat(rule, f"cells >= {self.deck.tiling.kerf_um:g} um from {feat}",
                              found)
         self._check_usable()
@@ -421,10 +468,10 @@ class _Checker:
                 if not (s.is_polygon() or s.is_box() or s.is_path()):
                     continue
                 prop = s.property(1)
-                clearance, name = 0.0, "keepout"
+                clearance, name = "0", "keepout"
                 if prop:
                     kv = dict(part.split("=", 1) for part in str(prop).split(";") if "=" in part)
-                    clearance = float(kv.get("clearance_mm", 0.0))
+                    clearance = kv.get("clearance_mm", "0")  # its decimal text, read exactly
                     name = kv.get("name", name)
                 else:
                     clearance = self._deck_clearance(s.bbox())
@@ -435,7 +482,7 @@ class _Checker:
 
         for geom, clearance, name in keepout_zones(self.deck):
             for part in getattr(geom, "geoms", [geom]):
-                poly = db.Polygon([db.Point(self.d(x), self.d(y))
+                poly = db.Polygon([db.Point(self.coord(x), self.coord(y))
                                    for x, y in part.exterior.coords[:-1]])
                 if any(b == poly.bbox() for b in seen):
                     continue
@@ -447,18 +494,18 @@ class _Checker:
 
         for geom, clearance, _ in keepout_zones(self.deck):
             x0, y0, x1, y1 = geom.bounds
-            b = self.db.Box(self.d(x0), self.d(y0), self.d(x1), self.d(y1))
+            b = self.db.Box(self.coord(x0), self.coord(y0), self.coord(x1), self.coord(y1))
             if b == box:
                 return clearance
         return 0.0
 
     def _check_usable(self) -> None:
         db = self.db
-        from layoutgen.layout import usable_box
+        from layoutgen.layout import sheet_nm, usable_box_nm
 
         self.checks += ["USABLE.outside", "SHEET.outside"]
-        ux0, uy0, ux1, uy1 = usable_box(self.deck)
-        usable = db.Region(db.Box(self.d(ux0), self.d(uy0), self.d(ux1), self.d(uy1)))
+        ux0, uy0, ux1, uy1 = (self.coord(v, "nm") for v in usable_box_nm(self.deck))
+        usable = db.Region(db.Box(ux0, uy0, ux1, uy1))
         file_usable = self.top_only("USABLE")
         if not file_usable.is_empty():
             usable = usable & file_usable
@@ -475,7 +522,7 @@ class _Checker:
                              f"{name} must lie inside USABLE (sheet minus edge exclusion)",
                              self.deep(name) - usable)
         sw, sl = self.deck.sheet.width_mm, self.deck.sheet.length_mm
-        sheet = db.Region(db.Box(0, 0, self.d(sw), self.d(sl)))
+        sheet = db.Region(db.Box(0, 0, *(self.coord(v, "nm") for v in sheet_nm(self.deck))))
         for name in ("FIDUCIAL", "CONTACT_RAIL", "KEEPOUT"):
             self.report_flat("SHEET.outside", f"{name} must lie on the {sw:g} x {sl:g} mm sheet",
                              self.top_only(name) - sheet)
@@ -513,7 +560,9 @@ class _Checker:
         scale = 2.0 / self.dbu_mm
         centres = self.cell_centres("SINGULATION")
         want = np.round(np.column_stack([man.x, man.y]) * scale).astype(np.int64)
-        miss_m, miss_c = _match(want, centres, tol=2)
+        # doubled dbu: tol 1 is the half dbu of an odd-sized outline's box centre, so a
+        # manifest row 1 dbu off its cell is caught
+        miss_m, miss_c = _match(want, centres, tol=1)
         self.report_points("manifest.position",
                            "each manifest row must sit at the centre of a cell outline",
                            len(miss_m), want[miss_m] // 2)
@@ -521,7 +570,7 @@ class _Checker:
                            len(miss_c), centres[miss_c] // 2)
         pads = self.cell_centres("PAD")
         pw = np.round(np.column_stack([man.pad_x, man.pad_y]) * scale).astype(np.int64)
-        miss_p, _ = _match(pw, pads, tol=2)
+        miss_p, _ = _match(pw, pads, tol=1)
         self.report_points("manifest.pad", "each manifest pad_x, pad_y must be a PAD centre",
                            len(miss_p), pw[miss_p] // 2)
         return man.count

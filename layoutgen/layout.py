@@ -6,11 +6,17 @@ pad, scan field) and the sheet features (SHEET, USABLE, KEEPOUT, FIDUCIAL, CONTA
 as shapely polygons in sheet millimetres. Nothing here is a Python object per cell: a regular
 1,000,000-cell sheet lays out in well under a second.
 
+Placements are the tiling's whole-nm centres (`Tiling.x_nm`, `y_nm`, kept as
+`SheetLayout.x_nm`, `y_nm`; `x`, `y` are their correctly rounded mm images); the sheet, edges,
+kerf and rail are read from the deck's decimals as integer nm (`sheet_nm`, `usable_box_nm`,
+`kerf_nm`), so every decision here is integer arithmetic on the grid the GDS is written on.
+
 Rules this module decides (documented in the issue and checked by `layoutgen.drc`):
 - fiducials are crosses (arm `fiducial_size_um` long, `fiducial_width_um` wide) at the four
   sheet corners, `fiducial_margin_mm` in from each edge, and (if `fiducials_per_field`) at every
   interior scan-field corner; a candidate is dropped (with a note) unless it lies inside the sheet
-  and at least the kerf away from every cell outline and every keep-out zone;
+  and at least the kerf away from every cell outline (decided on the integer nm grid, on the
+  vertices the GDS holds, with the DRC's own engine) and every keep-out zone;
 - the contact rail is a strip `contact_rail_width_mm` wide centred in the edge-exclusion strip on
   `contact_rail_side`, running between the corner fiducial zones, minus keep-outs; it is omitted
   (with a note) when the strip is narrower than the rail plus a kerf on each side;
@@ -35,6 +41,7 @@ from layoutgen.errors import LayoutgenError
 from layoutgen.pattern import CELL_LAYERS, CellPattern, cell_pattern
 from layoutgen.shapes import CellShape
 from layoutgen.tiling.result import Tiling
+from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm, to_nm
 
 SHEET_LAYERS = ("SHEET", "USABLE", "KEEPOUT", "FIDUCIAL", "CONTACT_RAIL", "FIELD")
 
@@ -92,6 +99,16 @@ class SheetLayout:
     notes: tuple[str, ...] = ()
     strategy: str = ""
     extras: dict = field(default_factory=dict)
+    x_nm: np.ndarray | None = None
+    y_nm: np.ndarray | None = None
+    pad_x_nm: np.ndarray | None = None
+    pad_y_nm: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # the exact placements (int64 nm); `x`, `y`, `pad_x`, `pad_y` are their mm images
+        for name in ("x", "y", "pad_x", "pad_y"):
+            if getattr(self, name + "_nm") is None:
+                object.__setattr__(self, name + "_nm", floats_to_nm(getattr(self, name)))
 
     @property
     def count(self) -> int:
@@ -121,10 +138,48 @@ class SheetLayout:
         return self.x + off[self.master, 0], self.y + off[self.master, 1]
 
 
-def usable_box(deck: Deck) -> tuple[float, float, float, float]:
-    """The sheet minus the edge exclusion: x0, y0, x1, y1 (mm)."""
+def floats_to_nm(mm: np.ndarray) -> np.ndarray:
+    """mm floats that carry whole nm (placements) -> their int64 nm counts (exact)."""
+    return np.rint(np.asarray(mm, float) * NM_PER_MM).astype(np.int64)
+
+
+def snap_nm(xy_mm: np.ndarray) -> np.ndarray:
+    """Cell-centred vertices (mm) -> int64 nm on the layout grid.
+
+    A vertex that carries a whole nm count (every corner of a rect, pad and polygon vertex on
+    the grid) is taken exactly; one that does not (points on a curve, drawn on the true outline)
+    is rounded toward the cell centre, so the written outline never grows past the true one (a
+    cell that clears its neighbours exactly still does on the grid). The GDS writer and the
+    layout's own clearance decisions both use this.
+    """
+    q = np.asarray(xy_mm, float) * NM_PER_MM
+    r = np.rint(q)
+    return np.where(np.abs(q - r) <= 1e-3, r, np.trunc(q)).astype(np.int64)
+
+
+def sheet_nm(deck: Deck) -> tuple[int, int]:
+    """The sheet's width and length in nm (read exactly from the deck's decimals)."""
     s = deck.sheet
-    return (s.edge_x_mm, s.edge_y_mm, s.width_mm - s.edge_x_mm, s.length_mm - s.edge_y_mm)
+    return (to_nm(s.width_mm, "mm", "sheet.width_mm"), to_nm(s.length_mm, "mm", "sheet.length_mm"))
+
+
+def usable_box_nm(deck: Deck) -> tuple[int, int, int, int]:
+    """The sheet minus the edge exclusion: x0, y0, x1, y1 in whole nm (integer arithmetic)."""
+    s = deck.sheet
+    w, length = sheet_nm(deck)
+    ex = to_nm(s.edge_x_mm, "mm", "sheet.edge_x_mm")
+    ey = to_nm(s.edge_y_mm, "mm", "sheet.edge_y_mm")
+    return ex, ey, w - ex, length - ey
+
+
+def usable_box(deck: Deck) -> tuple[float, float, float, float]:
+    """The sheet minus the edge exclusion: x0, y0, x1, y1 (mm images of `usable_box_nm`)."""
+    return tuple(nm_to_mm(v) for v in usable_box_nm(deck))  # type: ignore[return-value]
+
+
+def kerf_nm(deck: Deck) -> int:
+    """tiling.kerf_um in whole nm (exact)."""
+    return to_nm(deck.tiling.kerf_um, "um", "tiling.kerf_um")
 
 
 def keepout_zones(deck: Deck) -> list[tuple[shapely.Geometry, float, str]]:
@@ -143,8 +198,14 @@ def keepout_zones(deck: Deck) -> list[tuple[shapely.Geometry, float, str]]:
 
 
 def fiducial_cross(cx: float, cy: float, size_mm: float, width_mm: float) -> shapely.Polygon:
-    """A cross of two arms `size_mm` long and `width_mm` wide centred on (cx, cy)."""
-    a, b = size_mm / 2, width_mm / 2
+    """A cross of two arms `size_mm` long and `width_mm` wide centred on (cx, cy).
+
+    Every vertex is on the 1 nm grid: the centre rounds to the nearest nm, the half sizes down
+    (an odd nm count gives a cross 1 nm smaller, never larger than asked).
+    """
+    cxn, cyn = mm_to_nm(cx), mm_to_nm(cy)
+    an, bn = mm_to_nm(size_mm) // 2, mm_to_nm(width_mm) // 2
+    cx, cy, a, b = nm_to_mm(cxn), nm_to_mm(cyn), nm_to_mm(an), nm_to_mm(bn)
     pts = [(a, -b), (a, b), (b, b), (b, a), (-b, a), (-b, b), (-a, b), (-a, -b), (-b, -b),
            (-b, -a), (b, -a), (b, -b)]
     return shapely.Polygon([(cx + px, cy + py) for px, py in pts])
@@ -164,8 +225,11 @@ class _CellIndex:
     for the first few queries, then an index of cells sorted by x."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, master: np.ndarray,
-                 bounds: np.ndarray) -> None:
+                 bounds: np.ndarray, x_nm: np.ndarray | None = None,
+                 y_nm: np.ndarray | None = None) -> None:
         self.x, self.y, self.master, self.bounds = x, y, master, bounds
+        self.x_nm = floats_to_nm(x) if x_nm is None else x_nm
+        self.y_nm = floats_to_nm(y) if y_nm is None else y_nm
         self.reach = float(np.abs(bounds).max()) if len(bounds) else 0.0
         self.queries = 0
         self.order: np.ndarray | None = None
@@ -190,22 +254,35 @@ class _CellIndex:
         return idx[keep]
 
 
-def _cell_polygons(patterns: tuple[CellPattern, ...], idx: np.ndarray, x: np.ndarray,
-                   y: np.ndarray, master: np.ndarray) -> list[shapely.Polygon]:
-    return [shapely.affinity.translate(patterns[master[i]].layers["SINGULATION"], x[i], y[i])
-            for i in idx]
-
-
-def _clear_of_cells(geom: shapely.Geometry, gap: float, index: _CellIndex,
+def _clear_of_cells(geom: shapely.Geometry, gap_nm: int, index: _CellIndex,
                     patterns: tuple[CellPattern, ...]) -> bool:
-    """True if `geom` is at least `gap` mm from every cell outline (touching fails)."""
+    """True if `geom` (vertices on the nm grid) is at least `gap_nm` from every cell outline
+    as written to the GDS (touching fails).
+
+    Decided on the integer grid with klayout.db, the engine `layoutgen drc` checks with, on
+    the very vertices the writer emits: no float distance, no epsilon.
+    """
+    gap = nm_to_mm(gap_nm)
     x0, y0, x1, y1 = geom.bounds
     idx = index.near((x0 - gap, y0 - gap, x1 + gap, y1 + gap))
     if not len(idx):
         return True
-    polys = _cell_polygons(patterns, idx, index.x, index.y, index.master)
-    d = shapely.distance(geom, np.array(polys, dtype=object))
-    return bool(np.all(d >= gap - 1e-9) and np.all(d > 0))
+    import klayout.db as db
+
+    rings: dict[int, np.ndarray] = {}
+    cells = db.Region()
+    for i in idx.tolist():
+        m = int(index.master[i])
+        if m not in rings:
+            rings[m] = snap_nm(shapely.get_coordinates(
+                patterns[m].layers["SINGULATION"].exterior)[:-1])
+        ring = rings[m] + np.array([index.x_nm[i], index.y_nm[i]], np.int64)
+        cells.insert(db.Polygon([db.Point(int(a), int(b)) for a, b in ring.tolist()]))
+    g = floats_to_nm(shapely.get_coordinates(geom.exterior)[:-1])
+    other = db.Region(db.Polygon([db.Point(int(a), int(b)) for a, b in g.tolist()]))
+    if not cells.interacting(other).is_empty():
+        return False
+    return gap_nm <= 0 or cells.separation_check(other, int(gap_nm)).is_empty()
 
 
 def _merged_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,21 +438,25 @@ def _masters(tiling: Tiling, outline: CellShape, deck: Deck
 
 def build_layout(tiling: Tiling, outline: CellShape, deck: Deck) -> SheetLayout:
     """The patterned sheet of a tiling: masters, manifest arrays, sheet features, fields."""
-    x = np.ascontiguousarray(tiling.x, dtype=float)
-    y = np.ascontiguousarray(tiling.y, dtype=float)
+    # the exact placements: whole nm (Tiling.x_nm / y_nm); the mm floats are their images
+    x_nm = np.ascontiguousarray(tiling.x_nm, dtype=np.int64)
+    y_nm = np.ascontiguousarray(tiling.y_nm, dtype=np.int64)
+    x = x_nm / NM_PER_MM
+    y = y_nm / NM_PER_MM
     n = len(x)
     if not (len(y) == len(tiling.rotation_deg) == len(tiling.row) == len(tiling.col) == n):
         raise ValueError("tiling arrays differ in length")
     sw, sl = deck.sheet.width_mm, deck.sheet.length_mm
-    if abs(tiling.sheet_mm[0] - sw) > 1e-9 or abs(tiling.sheet_mm[1] - sl) > 1e-9:
+    if (mm_to_nm(tiling.sheet_mm[0]), mm_to_nm(tiling.sheet_mm[1])) != sheet_nm(deck):
         raise LayoutgenError(
             f"tiling sheet {tiling.sheet_mm[0]:g} x {tiling.sheet_mm[1]:g} mm differs from the "
             f"deck's sheet {sw:g} x {sl:g} mm (sheet.width_mm, sheet.length_mm)")
     patterns, master = _masters(tiling, outline, deck)
     bounds = np.array([p.layers["SINGULATION"].bounds for p in patterns], float)
-    pad = np.array([p.pad_center for p in patterns], float).reshape(-1, 2)
+    pad = snap_nm(np.array([p.pad_center for p in patterns], float).reshape(-1, 2))
     notes: list[str] = []
-    kerf = deck.tiling.kerf_um / 1000
+    kerf_n = kerf_nm(deck)
+    kerf = nm_to_mm(kerf_n)
     lay = deck.layout
 
     sheet_box = shapely.box(0, 0, sw, sl)
@@ -417,7 +498,7 @@ def build_layout(tiling: Tiling, outline: CellShape, deck: Deck) -> SheetLayout:
             features["CONTACT_RAIL"].extend(rails)
 
     # fiducials: sheet corners, then interior scan-field corners
-    index = _CellIndex(x, y, master, bounds)
+    index = _CellIndex(x, y, master, bounds, x_nm, y_nm)
     corners = [(m, m), (sw - m, m), (m, sl - m), (sw - m, sl - m)]
     dropped: list[str] = []
 
@@ -428,7 +509,7 @@ def build_layout(tiling: Tiling, outline: CellShape, deck: Deck) -> SheetLayout:
         if any(cross.distance(z) < kerf or cross.intersects(z)
                for z in (*ko_grown, *features["CONTACT_RAIL"])):
             return None
-        return cross if _clear_of_cells(cross, max(kerf, 1e-6), index, patterns) else None
+        return cross if _clear_of_cells(cross, max(kerf_n, 1), index, patterns) else None
 
     for cx, cy in corners:
         cross = _place(cx, cy)
@@ -461,40 +542,49 @@ def build_layout(tiling: Tiling, outline: CellShape, deck: Deck) -> SheetLayout:
         rotation_deg=np.asarray([p.rotation_deg for p in patterns])[master] if n
         else np.zeros(0),
         row=np.asarray(tiling.row, np.int64), col=np.asarray(tiling.col, np.int64),
-        pad_x=x + pad[master, 0], pad_y=y + pad[master, 1],
+        pad_x=(x_nm + pad[master, 0]) / NM_PER_MM, pad_y=(y_nm + pad[master, 1]) / NM_PER_MM,
         field=field_of, fields=fields, field_windows=windows,
         features={k: tuple(v) for k, v in features.items()},
         keepout_clearance=tuple(ko_clear), keepout_names=tuple(ko_names),
         notes=tuple(notes), strategy=tiling.strategy,
         extras={"cells_cut_by_fields": n_cut, "upper_bound": tiling.upper_bound,
                 "bound_method": tiling.bound_method},
+        x_nm=x_nm, y_nm=y_nm, pad_x_nm=x_nm + pad[master, 0], pad_y_nm=y_nm + pad[master, 1],
     )
 
 
 def _contact_rail(deck: Deck, kerf: float, fid_size: float, margin: float,
                   keepouts: list[shapely.Geometry]) -> list[shapely.Polygon] | None:
-    lay, sh = deck.layout, deck.sheet
-    w = lay.contact_rail_width_mm
+    """The rail strip(s), decided and drawn in whole nm (the rail's edges sit on the grid, so
+    its clearance from the usable area is what the GDS holds)."""
+    lay = deck.layout
+    w = to_nm(lay.contact_rail_width_mm, "mm", "layout.contact_rail_width_mm")
     side = lay.contact_rail_side
-    across = sh.edge_x_mm if side in ("left", "right") else sh.edge_y_mm
-    gap = max(kerf, 1e-3)
+    sw, sl = sheet_nm(deck)
+    ex, ey, _, _ = usable_box_nm(deck)
+    across = ex if side in ("left", "right") else ey
+    gap = max(mm_to_nm(kerf), 1000)
     if across < w + 2 * gap:
         return None
-    length = sh.length_mm if side in ("left", "right") else sh.width_mm
-    end = margin + fid_size / 2 + max(gap, fid_size / 2)  # clear of the corner fiducials
-    a, b = (across - w) / 2, (across + w) / 2
+    length = sl if side in ("left", "right") else sw
+    fs = mm_to_nm(fid_size)
+    end = mm_to_nm(margin) + fs // 2 + max(gap, fs // 2 + fs % 2)  # clear of corner fiducials
+    a = (across - w) // 2  # >= gap from the sheet edge, and b >= gap from the usable area
+    b = a + w
     if length - 2 * end <= w:
         return None
     if side == "left":
-        rail = shapely.box(a, end, b, length - end)
+        box = (a, end, b, length - end)
     elif side == "right":
-        rail = shapely.box(sh.width_mm - b, end, sh.width_mm - a, length - end)
+        box = (sw - b, end, sw - a, length - end)
     elif side == "bottom":
-        rail = shapely.box(end, a, length - end, b)
+        box = (end, a, length - end, b)
     else:
-        rail = shapely.box(end, sh.length_mm - b, length - end, sh.length_mm - a)
+        box = (end, sl - b, length - end, sl - a)
+    rail = shapely.box(*(nm_to_mm(v) for v in box))
+    g = nm_to_mm(gap)
     for k in keepouts:
-        rail = rail.difference(k.buffer(gap, quad_segs=16))
+        rail = rail.difference(k.buffer(g, quad_segs=16))
     parts = [p for p in getattr(rail, "geoms", [rail]) if not p.is_empty and p.area > 0]
     return [shapely.orient_polygons(p) for p in parts] or None
 

@@ -1,7 +1,11 @@
 """DXF R2010 of the laser job (ezdxf): one layer per operation, one colour per layer.
 
 Every stroke is an LWPOLYLINE in millimetres ($INSUNITS = 4), in marking order; closed paths
-are closed polylines. Each entity also carries its layer's ACI colour explicitly, so tools
+are closed polylines. Coordinates are rounded once to DECIMALS (9 decimals of a mm, finer than
+the layout's 1 nm grid: placements and grid geometry are written exactly, chord vertices of
+curves keep their precision) before ezdxf sees them: each vertex is the float nearest a number
+of at most 9 decimals, which ezdxf writes as that number (5.06, never 5.0600000000000005).
+Each entity also carries its layer's ACI colour explicitly, so tools
 that map colours to pens (EZCAD) and tools that map layers to cut settings (LightBurn) both see
 one setting per operation; the layer description lists the operation's parameters.
 """
@@ -11,10 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from layoutgen.fileio import atomic_path
+from layoutgen.toolpath import fmt
 from layoutgen.toolpath.model import Toolpath
 
 ACI = {"fiducial": 3, "isolation": 5, "singulation": 1}  # green, blue, red
 LAYER = {"fiducial": "FIDUCIAL", "isolation": "ISOLATION", "singulation": "SINGULATION"}
+DECIMALS = 9  # mm: written exactly for every whole-nm coordinate (the layout grid is 1e-6)
 
 
 def write_dxf(tp: Toolpath, path: str | Path) -> Path:
@@ -44,7 +50,7 @@ def _write(doc, tp: Toolpath, target: Path) -> Path:  # noqa: ANN001
                              f"{p.pulse_width_ns:g} ns, spot {p.spot_um:g} um")
         attribs = {"layer": name, "color": color}
         paths = op.paths
-        xy = paths.xy.tolist()
+        xy = (fmt.scaled(paths.xy, DECIMALS) / 10.0 ** DECIMALS).tolist()  # rounded once
         starts = paths.starts.tolist()
         closed = paths.closed.tolist()
         for k in range(paths.count):

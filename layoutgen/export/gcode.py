@@ -15,7 +15,8 @@ GRBL: laser mode ($32=1) fires only during G1; M4 S<power> (dynamic power, S 0-1
 0-100 %) at the start of an operation, M5 at its end. GRBL gets the chords: it would cut arcs
 into segments of its own ($12 arc tolerance, 2 um by default, coarser than the layout's).
 
-Every coordinate is rounded once to DECIMALS (arc centres too, so the I J offsets are exact
+Every coordinate is rounded once to DECIMALS (`fmt.scaled`: the whole-nm value the layout
+holds, rounded half to even in integers; arc centres too, so the I J offsets are exact
 differences of written numbers). Contour operations are written cell by cell from their
 templates (`CellPaths`): only the vertices that end a move are ever formed.
 """
@@ -46,7 +47,7 @@ GRBL_S_MAX = 1000  # GRBL's $30 (spindle/laser max): S = power % x 10
 
 
 def _fnum(v: float) -> str:
-    return f"{v:.{DECIMALS}f}"
+    return fmt.decimal_text(v, DECIMALS)
 
 
 def _describe(op: Operation, index: int, count: int) -> str:

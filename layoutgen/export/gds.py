@@ -8,9 +8,13 @@ references (stored as one repetition per master, which OASIS keeps compact). `fl
 every polygon into the top cell: each master polygon is given the same block repetitions, which
 gdstk expands in C++ while writing (no Python object per cell).
 
-Units: user unit 1 um (unit 1e-6 m), database unit 1 nm (precision 1e-9). Placements are snapped
-to the 1 nm grid; an array is only formed where the snapped positions are exactly regular, so
-every instance sits exactly where the manifest says (to 1 nm).
+Units: user unit 1 um (unit 1e-6 m), database unit 1 nm (precision 1e-9). Everything is laid
+out in integer nm first: placements are the tiling's whole-nm centres (`SheetLayout.x_nm`,
+`y_nm`), array origins and pitches are integer differences of them, and master polygons are
+snapped once to integer nm (`layout.snap_nm`: grid vertices exactly, curve points toward the
+cell centre). gdstk is then handed nm / 1000 um, which it scales back to exactly those integers
+(|n| < 2**52), so the file holds the integers computed here. An array is only formed where the
+positions are exactly regular, so every instance sits exactly where the manifest says.
 
 Output is deterministic: fixed timestamp, cells sorted by name, blocks sorted by position.
 """
@@ -29,7 +33,7 @@ import shapely
 
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import atomic_path, write_text
-from layoutgen.layout import LAYER_STYLE, SheetLayout
+from layoutgen.layout import LAYER_STYLE, SheetLayout, floats_to_nm, snap_nm
 
 UNIT = 1e-6
 PRECISION = 1e-9
@@ -132,12 +136,13 @@ def _split(group: np.ndarray, pos: np.ndarray, tol: int) -> tuple[np.ndarray, np
     return starts, np.diff(np.r_[starts, n])
 
 
-def regular_blocks(ix: np.ndarray, iy: np.ndarray, tol: int = 1) -> np.ndarray:
+def regular_blocks(ix: np.ndarray, iy: np.ndarray, tol: int = 0) -> np.ndarray:
     """Decompose integer points into rectangular lattices.
 
     Returns (nb, 6) int64 rows: x0, y0, dx, dy, columns, rows. Every point is in exactly one
     block (single points are 1 x 1 blocks) and lies within `tol` per axis of its lattice
-    point; blocks are sorted by y0, then x0.
+    point (tol 0, the default the writer uses: exactly on it, so every instance is the exact
+    placement); blocks are sorted by y0, then x0.
     """
     ix = np.asarray(ix, np.int64)
     iy = np.asarray(iy, np.int64)
@@ -180,8 +185,8 @@ def split_blocks(blocks: np.ndarray, limit: int = MAX_ARRAY) -> np.ndarray:
 
 def placement_blocks(layout: SheetLayout) -> list[tuple[int, np.ndarray]]:
     """Per master index: its blocks (x0, y0, dx, dy, nx, ny in nm), split at 32767."""
-    ix = np.round(layout.x * NM_PER_MM).astype(np.int64)
-    iy = np.round(layout.y * NM_PER_MM).astype(np.int64)
+    ix = np.asarray(layout.x_nm, np.int64)
+    iy = np.asarray(layout.y_nm, np.int64)
     out = []
     for m in range(len(layout.patterns)):
         sel = layout.master == m
@@ -190,18 +195,29 @@ def placement_blocks(layout: SheetLayout) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-def _gds_polygons(geom: shapely.Geometry, layer: tuple[int, int]) -> list[gdstk.Polygon]:
-    """gdstk polygons (um) of a shapely polygon; holes become keyhole polygons."""
+def _um(nm: np.ndarray) -> np.ndarray:
+    """Integer nm -> the um floats gdstk scales back to exactly those integers."""
+    return np.asarray(nm, np.int64) / UM_PER_MM
+
+
+def _gds_polygons(geom: shapely.Geometry, layer: tuple[int, int], *, cell: bool = False
+                  ) -> list[gdstk.Polygon]:
+    """gdstk polygons (um) of a shapely polygon (mm); holes become keyhole polygons.
+
+    Vertices go to integer nm first: a master's (`cell`) with `snap_nm` (curve points toward
+    the cell centre), sheet features to the nearest nm.
+    """
+    grid = snap_nm if cell else floats_to_nm
     out: list[gdstk.Polygon] = []
     for poly in getattr(geom, "geoms", [geom]):
         if poly.is_empty:
             continue
         poly = shapely.orient_polygons(poly)
-        outer = shapely.get_coordinates(poly.exterior)[:-1] * UM_PER_MM
+        outer = _um(grid(shapely.get_coordinates(poly.exterior)[:-1]))
         if not len(poly.interiors):
             out.append(gdstk.Polygon(outer, layer=layer[0], datatype=layer[1]))
             continue
-        holes = [shapely.get_coordinates(h)[:-1] * UM_PER_MM for h in poly.interiors]
+        holes = [_um(grid(shapely.get_coordinates(h)[:-1])) for h in poly.interiors]
         out.extend(gdstk.boolean(gdstk.Polygon(outer), [gdstk.Polygon(h) for h in holes],
                                  "not", precision=PRECISION / UNIT, layer=layer[0],
                                  datatype=layer[1]))
@@ -214,7 +230,7 @@ def master_polygons(layout: SheetLayout, m: int) -> list[gdstk.Polygon]:
     pat = layout.patterns[m]
     out: list[gdstk.Polygon] = []
     for name in sorted(pat.layers):
-        out.extend(_gds_polygons(pat.layers[name], getattr(layers, name)))
+        out.extend(_gds_polygons(pat.layers[name], getattr(layers, name), cell=True))
     return out
 
 
@@ -247,11 +263,11 @@ def _labels(layout: SheetLayout) -> list[gdstk.Label]:
 def _repetition(blk: np.ndarray) -> tuple[tuple[float, float], gdstk.Repetition | None]:
     """Origin (um) and repetition of one block; 1 x 1 blocks have no repetition."""
     x0, y0, dx, dy, nx, ny = (int(v) for v in blk)
-    origin = (x0 / 1000.0, y0 / 1000.0)
+    origin = (x0 / UM_PER_MM, y0 / UM_PER_MM)  # exact: gdstk scales back to the integers
     if nx == 1 and ny == 1:
         return origin, None
     return origin, gdstk.Repetition(columns=nx, rows=ny,
-                                    spacing=((dx or 1000) / 1000.0, (dy or 1000) / 1000.0))
+                                    spacing=((dx or 1000) / UM_PER_MM, (dy or 1000) / UM_PER_MM))
 
 
 def _singles(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -289,10 +305,10 @@ def build_library(layout: SheetLayout, name: str = "SHEET", *, flat: bool = Fals
             ref.repetition = rep
             top.add(ref)
         if len(singles):
-            pts = singles[:, :2] / 1000.0
+            pts = _um(singles[:, :2])
             ref = gdstk.Reference(master, tuple(pts[0]))
             if len(pts) > 1:
-                ref.repetition = gdstk.Repetition(offsets=pts[1:] - pts[0])
+                ref.repetition = gdstk.Repetition(offsets=_um(singles[1:, :2] - singles[0, :2]))
             top.add(ref)
     for c in sorted(cells, key=lambda c: c.name):
         lib.add(c)
@@ -305,8 +321,9 @@ def _add_flat(top: gdstk.Cell, polys: list[gdstk.Polygon], arrays: np.ndarray,
     groups: list[tuple[tuple[float, float], gdstk.Repetition | None]] = [
         _repetition(b) for b in arrays]
     if len(singles):
-        pts = singles[:, :2] / 1000.0
-        rep = gdstk.Repetition(offsets=pts[1:] - pts[0]) if len(pts) > 1 else None
+        pts = _um(singles[:, :2])
+        rep = (gdstk.Repetition(offsets=_um(singles[1:, :2] - singles[0, :2]))
+               if len(pts) > 1 else None)
         groups.append((tuple(pts[0]), rep))
     for origin, rep in groups:
         for p in polys:

@@ -25,6 +25,12 @@ FORMAT = "layoutgen-laser-job/1"
 DECIMALS = 3
 
 
+def _rounded(mm: np.ndarray) -> list:
+    """Coordinates rounded once to DECIMALS, as the records are (`fmt.scaled`), as floats
+    whose repr is that decimal."""
+    return (fmt.scaled(mm, DECIMALS) / 10.0 ** DECIMALS).tolist()
+
+
 def job_header(tp: Toolpath) -> dict[str, Any]:
     """Everything but the records (also what the CLI's --json prints)."""
     m = rounded(job_metrics(tp))
@@ -41,8 +47,8 @@ def job_header(tp: Toolpath) -> dict[str, Any]:
             "source": f.source,
             "count": f.count,
             "field_move_s": tp.field_move_s,
-            "centers": np.round(f.centers, DECIMALS).tolist(),
-            "windows": np.round(f.windows, DECIMALS).tolist(),
+            "centers": _rounded(f.centers),
+            "windows": _rounded(f.windows),
         },
         "metrics": m["total"],
         "operations": [
@@ -97,7 +103,7 @@ def write_job_json(tp: Toolpath, path: str | Path) -> Path:
             paths = op.paths
             runs = field_runs(paths.field)
             for j, (a, b, f) in enumerate(runs):
-                cx, cy = np.round(tp.fields.centers[f], DECIMALS).tolist()
+                cx, cy = _rounded(tp.fields.centers[f])
                 fh.write((("," if j else "") + f'\n{{"field":{f},"center":[{cx},{cy}]}}')
                          .encode("ascii"))
                 s = paths.starts[a:b + 1]

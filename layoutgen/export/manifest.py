@@ -1,6 +1,8 @@
 """`cells.csv`: the probe map of a sheet, one row per cell, written in bulk with numpy.
 
-Columns: id,row,col,x,y,rotation,pad_x,pad_y,field. Lengths in mm with 6 decimals (1 nm),
+Columns: id,row,col,x,y,rotation,pad_x,pad_y,field. Lengths in mm with 6 decimals (1 nm): the
+exact integer placements (`SheetLayout.x_nm`, `pad_x_nm`, ...) printed as decimals, no float
+in between,
 rotation in degrees (integers when every rotation is whole). Rows follow the layout's cell
 order (rows along y, then x); `id` is the row index from 0. The text is built as one byte
 array (no Python object per cell).
@@ -18,7 +20,7 @@ from layoutgen.fileio import write_bytes
 from layoutgen.layout import SheetLayout
 
 HEADER = ("id", "row", "col", "x", "y", "rotation", "pad_x", "pad_y", "field")
-DECIMALS = 6
+DECIMALS = 6  # = nm: the nm columns are printed as they are
 
 
 _PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
@@ -55,8 +57,11 @@ def _digits(out: np.ndarray, mask: np.ndarray | None, rest: np.ndarray, right: i
     return rest
 
 
-def format_csv(header: tuple[str, ...], columns: list[tuple[np.ndarray, int]]) -> bytes:
+def format_csv(header: tuple[str, ...], columns: list[tuple]) -> bytes:
     """CSV bytes of numeric columns given as (values, decimals): one vectorised pass.
+
+    A column given as (ints, decimals, True) is already in units of 10**-decimals (e.g. nm
+    with 6 decimals) and is printed exactly.
 
     Each field is laid out right-aligned in a fixed-width byte matrix with a validity mask
     (sign, leading digits); the mask then squeezes the matrix into the CSV text.
@@ -65,7 +70,8 @@ def format_csv(header: tuple[str, ...], columns: list[tuple[np.ndarray, int]]) -
     head = (",".join(header) + "\n").encode()
     if n == 0:
         return head
-    scaled = [(_scaled(v, d), d) for v, d in columns]
+    scaled = [(np.asarray(c[0], np.int64) if len(c) > 2 and c[2] else _scaled(c[0], c[1]), c[1])
+              for c in columns]
     layout = []
     width = 0
     for sv, d in scaled:
@@ -97,8 +103,8 @@ def manifest_bytes(layout: SheetLayout) -> bytes:
     rot_dec = 0 if np.all(np.abs(rot - np.round(rot)) < 1e-9) else DECIMALS
     cols = [
         (layout.ids, 0), (layout.row, 0), (layout.col, 0),
-        (layout.x, DECIMALS), (layout.y, DECIMALS), (rot, rot_dec),
-        (layout.pad_x, DECIMALS), (layout.pad_y, DECIMALS), (layout.field, 0),
+        (layout.x_nm, DECIMALS, True), (layout.y_nm, DECIMALS, True), (rot, rot_dec),
+        (layout.pad_x_nm, DECIMALS, True), (layout.pad_y_nm, DECIMALS, True), (layout.field, 0),
     ]
     return format_csv(HEADER, cols)
 

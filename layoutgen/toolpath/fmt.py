@@ -104,9 +104,37 @@ def fixed(q: np.ndarray, decimals: int) -> np.ndarray:
     return out
 
 
+NM_DECIMALS = 6  # the layout grid: 1 nm = 1e-6 mm
+
+
 def scaled(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Values as integers in units of 10**-decimals (round half to even)."""
-    return np.rint(np.asarray(values, float) * 10.0 ** decimals).astype(np.int64)
+    """Millimetre values as integers in units of 10**-decimals, rounded once.
+
+    Every coordinate of the job carries a whole nm count (placements, cell geometry; a float
+    sum such as template vertex + cell centre is within 1e-9 nm of it), so each value is first
+    read back as its nm integer, then rounded to `decimals` in integer arithmetic, half to
+    even: the exact value rounded once, never its binary neighbour (2.4655 -> 2.466, where
+    rint(2.4655 * 1000) gives 2465). At `decimals` >= 6 the value is rounded directly (a
+    whole-nm value becomes exactly nm * 10**(decimals - 6); off-grid chord vertices keep
+    their precision).
+    """
+    v = np.asarray(values, float)
+    if decimals >= NM_DECIMALS:  # finer than the grid: whole nm land exactly on n * 10**k
+        return np.rint(v * 10.0 ** decimals).astype(np.int64)  # (exact for |v| < 4.5 m at 9)
+    nm = np.rint(v * 10.0 ** NM_DECIMALS).astype(np.int64)
+    step = 10 ** (NM_DECIMALS - decimals)
+    q, r = np.divmod(nm, step)  # floor division: r in [0, step)
+    return q + ((2 * r > step) | ((2 * r == step) & (q % 2 == 1)))
+
+
+def decimal_text(value: float, decimals: int) -> str:
+    """One value as fixed-point text, rounded exactly as `scaled` rounds (headers, comments)."""
+    q = int(scaled(np.array([value]), decimals)[0])
+    sign, a = ("-" if q < 0 else ""), abs(q)
+    if not decimals:
+        return f"{sign}{a}"
+    ip, fp = divmod(a, 10 ** decimals)
+    return f"{sign}{ip}.{fp:0{decimals}d}"
 
 
 def choice(choices: Sequence[str], which: np.ndarray | None = None, rows: int | None = None

@@ -25,6 +25,7 @@ from layoutgen.toolpath.model import (
     ScanFields,
     Toolpath,
 )
+from layoutgen.units import to_nm
 
 _STREET_TOL_MM = 1e-3  # a street up to kerf + 1 um is cut once, in its middle
 
@@ -99,7 +100,9 @@ def singulation_mode(layout) -> tuple[str, np.ndarray | None, list[str]]:  # noq
 def _check_kerf(deck: Deck) -> None:
     spot = deck.laser.singulation.spot_um
     kerf = deck.tiling.kerf_um
-    if deck.laser.singulation.enabled and spot > kerf + 1e-6:
+    # exact on the nm grid (the deck's decimals), no float epsilon
+    if deck.laser.singulation.enabled and (
+            to_nm(spot, "um", "laser.singulation.spot_um") > to_nm(kerf, "um", "tiling.kerf_um")):
         raise LayoutgenError(
             f"laser.singulation.spot_um = {spot:g} is wider than tiling.kerf_um = {kerf:g}: the "
             "cut would eat into the neighbouring cells (need spot_um <= kerf_um)")
