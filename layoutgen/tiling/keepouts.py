@@ -508,21 +508,11 @@ def rect_block_packer_nm(length: int, width: int, kerf: int, *, cut: str = "free
     Kerf reduction: a B_w x B_h block holds the cells exactly when (B_w + k) x (B_h + k) holds
     (l + k) x (w + k) items without kerf. Rotation 0 puts `length` along x, 90 along y.
     """
-    from layoutgen.tiling.rect_packing import pack_int
+    reduced = rect_reduced_packer_nm(length, width, kerf, cut=cut, rotation=rotation,
+                                     time_limit_s=time_limit_s)
 
     def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
-        bw, bh = x1 - x0, y1 - y0
-        if bw < min(length, width) or bh < min(length, width):
-            return _empty()
-        res = pack_int(bw + kerf, bh + kerf, length + kerf, width + kerf, cut=cut,
-                       rotation=rotation, time_limit_s=time_limit_s)
-        rects = np.asarray(res.rects, np.int64).reshape(-1, 4)
-        cx = x0 + rects[:, 0] + (rects[:, 2] - kerf) // 2
-        cy = y0 + rects[:, 1] + (rects[:, 3] - kerf) // 2
-        rot = np.where(rects[:, 2] == length + kerf, 0.0, 90.0)
-        if length == width:
-            rot = np.zeros(len(cx))
-        return cx, cy, rot
+        return reduced(x0, y0, x1 + kerf, y1 + kerf)
 
     return pack
 
