@@ -7,6 +7,7 @@ all take their geometry from here, and the CATHODE area is exactly what sizing c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import shapely
@@ -14,7 +15,7 @@ import shapely
 from layoutgen import cellgeom
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.shapes import CellShape, outline_vertices, transform_vertices
+from layoutgen.shapes import CellShape, describe, outline_vertices, transform_vertices
 
 CELL_LAYERS = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
 
@@ -67,8 +68,64 @@ def _pad_centre(anode: CellShape, pad_w: float, pad_h: float, deck: Deck,
     return cx * (1 - hi), cy * (1 - hi)
 
 
+def outline_segments(outline: CellShape, tol_mm: float) -> int:
+    """Vertices of the outline drawn with chords of sagitta <= tol_mm (estimated, no drawing)."""
+    from layoutgen.shapes import _arc_step, curve_radius
+
+    if outline.kind == "polygon":
+        return len(outline.vertices)
+    if outline.kind == "rect":
+        return 4
+    step = _arc_step(curve_radius(outline), tol_mm, False)
+    return 4 * (math.ceil((math.pi / 2) / step - 1e-9) + 1)
+
+
+def check_work(outline: CellShape, deck: Deck) -> None:
+    """Estimate, from the deck and the outline alone, the work the layout and the laser job
+    will take (outline segments, scan fields, scribe and fill passes); refuse one that is over
+    its limit with the key, the estimate and the limit (not under --force: LIFT_LIMITS)."""
+    from layoutgen.fileio import LIFT_LIMITS
+    from layoutgen.toolpath.contours import pass_count
+
+    if LIFT_LIMITS.get():
+        return
+    lay, las = deck.layout, deck.laser
+    n = outline_segments(outline, lay.chord_tolerance_um / 1000)
+    if n > lay.max_outline_vertices and outline.kind == "polygon":
+        raise LayoutgenError(
+            f"{outline.source or 'polygon cell'}: the outline has {n:,} vertices, over "
+            f"layout.max_outline_vertices = {lay.max_outline_vertices:,} (the layout and the "
+            "laser paths draw the true outline); simplify it or pass --force")
+    if n > lay.max_outline_vertices:
+        raise LayoutgenError(
+            f"layout.chord_tolerance_um = {lay.chord_tolerance_um:g}: the {describe(outline)} "
+            f"outline takes about {n:,} vertices, over layout.max_outline_vertices = "
+            f"{lay.max_outline_vertices:,}; raise the tolerance or pass --force")
+    f = las.field_mm
+    nf = math.ceil(deck.sheet.width_mm / f - 1e-9) * math.ceil(deck.sheet.length_mm / f - 1e-9)
+    if nf > las.max_scan_fields:
+        raise LayoutgenError(
+            f"laser.field_mm = {f:g}: the {deck.sheet.width_mm:g} x {deck.sheet.length_mm:g} mm "
+            f"sheet takes about {nf:,} scan fields, over laser.max_scan_fields = "
+            f"{las.max_scan_fields:,}; use a larger field or pass --force")
+    ov = las.scribe_overlap
+    jobs = [("laser.isolation.spot_um", las.isolation, deck.process.isolation_width_um),
+            ("laser.fiducial.spot_um", las.fiducial, lay.fiducial_width_um / 2)]
+    for key, op, width in jobs:
+        spot = op.spot_um
+        if not op.enabled:
+            continue
+        npass = pass_count(width / 1000, spot / 1000, ov)
+        if npass > las.max_scribe_passes:
+            raise LayoutgenError(
+                f"{key} = {spot:g} with laser.scribe_overlap = {ov:g}: a {width:g} um band "
+                f"takes {npass:,} passes, over laser.max_scribe_passes = "
+                f"{las.max_scribe_passes:,}; use a larger spot or pass --force")
+
+
 def cell_pattern(outline: CellShape, deck: Deck, rotation_deg: float = 0.0) -> CellPattern:
-    """Every process layer of one cell at a rotation."""
+    """Every process layer of one cell at a rotation (its work estimated first)."""
+    check_work(outline, deck)
     tol = deck.layout.chord_tolerance_um / 1000
     shapes = cellgeom.layer_shapes(outline, deck)
     sing = _poly(shapes["SINGULATION"], rotation_deg, tol)

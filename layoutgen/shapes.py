@@ -11,6 +11,7 @@ lets the checker measure distances between curved cells exactly.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class CellShape:
     height: float
     corner_radius: float = 0.0
     vertices: np.ndarray | None = None
+    source: str = ""  # the file (or flag) a polygon came from, for messages; not compared
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -160,6 +162,9 @@ def polygon(vertices: np.ndarray, source: str = "polygon") -> CellShape:
         raise LayoutgenError(f"{source}: vertices must be an (n, 2) array of numbers") from exc
     if not np.all(np.isfinite(v)):
         raise LayoutgenError(f"{source}: vertices must be finite numbers")
+    if len(v) and float(np.abs(v).max()) > 1e6:
+        raise LayoutgenError(f"{source}: a vertex lies {float(np.abs(v).max()):g} mm from the "
+                             "origin (coordinates are mm, at most 1e+06)")
     if len(v) >= 2 and np.allclose(v[0], v[-1], rtol=0, atol=1e-12):
         v = v[:-1]
     if len(v):  # drop consecutive duplicates
@@ -185,15 +190,23 @@ def polygon(vertices: np.ndarray, source: str = "polygon") -> CellShape:
     lo, hi = vn.min(axis=0), vn.max(axis=0)
     vn = vn - (lo + hi) // 2
     w, h = (int(d) for d in hi - lo)
-    return CellShape("polygon", nm_to_mm(w), nm_to_mm(h), 0.0, vn / NM_PER_MM)
+    return CellShape("polygon", nm_to_mm(w), nm_to_mm(h), 0.0, vn / NM_PER_MM, source)
 
 
 def polygon_from_wkt(text: str, source: str = "WKT") -> CellShape:
     """A polygon cell from WKT: POLYGON (no holes), LINEARRING or a closed LINESTRING."""
     try:
-        geom = shapely.from_wkt(str(text).strip())
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # NaN / huge coordinates: refused below instead
+            geom = shapely.from_wkt(str(text).strip())
+            coords = shapely.get_coordinates(geom) if geom is not None else np.zeros((0, 2))
     except Exception as exc:  # shapely raises GEOSException / ValueError
         raise LayoutgenError(f"{source}: cannot parse the outline ({exc})") from exc
+    if not np.all(np.isfinite(coords)):
+        raise LayoutgenError(f"{source}: coordinates must be finite numbers (found NaN or inf)")
+    if len(coords) and float(np.abs(coords).max()) > 1e6:
+        raise LayoutgenError(f"{source}: a vertex lies {float(np.abs(coords).max()):g} mm from "
+                             "the origin (coordinates are mm, at most 1e+06)")
     if geom is None or geom.is_empty:
         raise LayoutgenError(f"{source}: empty geometry; give a POLYGON")
     if isinstance(geom, Polygon):
@@ -211,27 +224,55 @@ def polygon_from_wkt(text: str, source: str = "WKT") -> CellShape:
 
 
 def _chain_pieces(pieces: list[np.ndarray], tol: float) -> tuple[list[np.ndarray], int]:
-    """Join open polylines end to end into closed loops; return (loops, number of open chains)."""
+    """Join open polylines end to end into closed loops; return (loops, number of open chains).
+
+    Near-linear: endpoints are indexed in a dict on their grid cell of size `tol` (a match is
+    looked up in the 3 x 3 cells around an end), pieces taken in file order as before."""
     remaining = [p for p in pieces if len(p) >= 2]
+    used = [False] * len(remaining)
+    index: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def cell(pt: np.ndarray) -> tuple[int, int]:
+        return int(math.floor(pt[0] / tol)), int(math.floor(pt[1] / tol))
+
+    for i, p in enumerate(remaining):
+        for end in (0, 1):
+            index.setdefault(cell(p[-end]), []).append((i, end))
+
+    def take(pt: np.ndarray) -> np.ndarray | None:
+        cx, cy = cell(pt)
+        best: tuple[int, int] | None = None
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for i, end in index.get((cx + dx, cy + dy), ()):
+                    if not used[i] and np.hypot(*(remaining[i][-end] - pt)) <= tol and (
+                            best is None or (i, end) < best):
+                        best = (i, end)
+        if best is None:
+            return None
+        used[best[0]] = True
+        p = remaining[best[0]]
+        return p if best[1] == 0 else p[::-1]
+
     loops: list[np.ndarray] = []
     n_open = 0
-    while remaining:
-        chain = [remaining.pop(0)]
+    for first in range(len(remaining)):
+        if used[first]:
+            continue
+        used[first] = True
+        chain = [remaining[first]]
+        size = len(chain[0])
         while True:
             start, end = chain[0][0], chain[-1][-1]
-            if len(chain) > 0 and np.hypot(*(end - start)) <= tol and sum(map(len, chain)) > 3:
+            if np.hypot(*(end - start)) <= tol and size > 3:
                 loops.append(np.concatenate([c[:-1] for c in chain]))
                 break
-            for i, p in enumerate(remaining):
-                if np.hypot(*(p[0] - end)) <= tol:
-                    chain.append(remaining.pop(i))
-                    break
-                if np.hypot(*(p[-1] - end)) <= tol:
-                    chain.append(remaining.pop(i)[::-1])
-                    break
-            else:
+            nxt = take(end)
+            if nxt is None:
                 n_open += 1
                 break
+            chain.append(nxt)
+            size += len(nxt)
     return loops, n_open
 
 
@@ -298,14 +339,16 @@ def load_polygon(path: str | Path, **kwargs: float) -> CellShape:
     """A polygon cell from a file, by extension: .wkt/.txt (WKT) or .dxf."""
     p = Path(path)
     ext = p.suffix.lower()
+    from layoutgen.fileio import check_input, read_text_input
+
     if ext in (".wkt", ".txt"):
         try:
-            text = p.read_text()
-        except OSError as exc:
-            raise LayoutgenError(f"{p}: cannot read the outline file ({exc})") from exc
+            text = read_text_input(p, "outline file", "outline")
+        except FileNotFoundError:
+            raise LayoutgenError(f"{p}: cannot read the outline file: no such file") from None
         return polygon_from_wkt(text, str(p))
     if ext == ".dxf":
-        return polygon_from_dxf(p, **kwargs)
+        return polygon_from_dxf(check_input(p, "outline file", "outline"), **kwargs)
     raise LayoutgenError(f"{p}: unknown outline file type {ext!r} (allowed: .wkt, .txt, .dxf)")
 
 

@@ -8,6 +8,7 @@ decomposition that packs the free area around them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +46,10 @@ class SheetSpec:
     rotation: str = "any"
     cut: str = "free"
     keepouts: tuple[KeepoutRegion, ...] = field(default_factory=tuple)
-    max_cells: int = 50_000_000
+    max_cells: int = 10_000_000
+    max_polygon_vertices: int = 1000
+    max_nfp_pieces: int = 20_000
+    chord_tolerance_nm: int = 1000
 
     @property
     def usable_box_nm(self) -> tuple[int, int, int, int]:
@@ -114,7 +118,9 @@ def sheet_spec_from_deck(deck: Deck) -> SheetSpec:
                                      to_nm(k.clearance_mm, "mm", f"tiling.keepouts {k.name}"),
                                      k.name)
                        for k in t.keepouts),
-        max_cells=t.max_cells,
+        max_cells=t.max_cells, max_polygon_vertices=t.max_polygon_vertices,
+        max_nfp_pieces=t.max_nfp_pieces,
+        chord_tolerance_nm=max(1, round(deck.layout.chord_tolerance_um * 1000)),
     )
     check_sheet(spec)
     return spec
@@ -175,25 +181,82 @@ def _check_fits(shape: CellShape, spec: SheetSpec) -> None:
 
 
 def estimate_count(shape: CellShape, spec: SheetSpec) -> int:
-    """Cells the usable area could hold at most by area (with the kerf halo)."""
+    """Cells the usable area could hold at most, from the sizes alone (no array allocated):
+    rectangles by their box, circles at the hexagonal density, polygons by their area."""
     uw, uh = spec.usable_size_nm
     k = spec.kerf_nm
-    return (uw + k) * (uh + k) // ((shape.width_nm + k) * (shape.height_nm + k))
+    box = (uw + k) * (uh + k)
+    if shape.kind == "circle":
+        return math.ceil(box / (math.sqrt(3) / 2 * float(shape.width_nm + k) ** 2))
+    if shape.kind == "polygon":
+        return math.ceil(box / (area(shape) * float(NM_PER_MM) ** 2))
+    return box // ((shape.width_nm + k) * (shape.height_nm + k))
+
+
+def _cell_name(shape: CellShape) -> str:
+    return shape.source or f"cell {describe(shape)}"
+
+
+def polygon_outline(shape: CellShape, spec: SheetSpec, force: bool = False
+                    ) -> tuple[np.ndarray | None, str]:
+    """The outline the polygon packer works on, estimated before any work: (vertices or None
+    for the outline itself, note). An outline over tiling.max_polygon_vertices or whose no-fit
+    polygons take over tiling.max_nfp_pieces convex-piece pairs is simplified outward within
+    layout.chord_tolerance_um (the result contains it, so cells still never come closer than
+    the kerf); if it is still over, it is refused unless `force`."""
+    from layoutgen.tiling.polygons import nfp_pieces, simplified_outline
+
+    v = shape.vertices_nm
+    n, pieces = len(v), nfp_pieces(v)
+    if n <= spec.max_polygon_vertices and pieces <= spec.max_nfp_pieces:
+        return None, ""
+    tol = spec.chord_tolerance_nm
+    simple = simplified_outline(v, tol)
+    s = None if simple is None else simple[0]
+    if simple is not None:
+        ns, ps = len(simple[0]), nfp_pieces(simple[0])
+        if force or (ns <= spec.max_polygon_vertices and ps <= spec.max_nfp_pieces):
+            return simple[0], (f"outline simplified outward from {n:,} to {ns:,} vertices "
+                               f"within {simple[1] / 1000:g} um (contains the outline)")
+    if force:
+        return None, ""
+    ns, ps = (n, pieces) if s is None else (len(s), nfp_pieces(s))
+    after = (f" (no simpler outline contains it within layout.chord_tolerance_um = "
+             f"{tol / 1000:g} um)" if s is None else
+             f" ({ns:,} vertices, {ps:,} pieces after simplifying within "
+             f"layout.chord_tolerance_um = {tol / 1000:g} um)")
+    if ns > spec.max_polygon_vertices:
+        raise LayoutgenError(
+            f"{_cell_name(shape)}: {n:,} vertices{after}, over tiling.max_polygon_vertices = "
+            f"{spec.max_polygon_vertices:,}; simplify the outline or pass --force")
+    raise LayoutgenError(
+        f"{_cell_name(shape)}: a {n:,}-vertex non-convex outline takes about {pieces:,} no-fit "
+        f"polygon pieces{after}, over tiling.max_nfp_pieces = {spec.max_nfp_pieces:,}; "
+        "simplify the outline or pass --force")
 
 
 def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
-    """Place the most cells of `shape` on the sheet; placements sorted in rows along y."""
+    """Place the most cells of `shape` on the sheet; placements sorted in rows along y.
+
+    The work is estimated first (cells, polygon vertices, no-fit pieces) and refused over the
+    deck's limits unless `force` (or --force, `fileio.LIFT_LIMITS`)."""
+    from layoutgen.fileio import LIFT_LIMITS
+
+    force = force or LIFT_LIMITS.get()
     check_sheet(spec)
     _check_fits(shape, spec)
     est = estimate_count(shape, spec)
     if est > spec.max_cells and not force:
         raise LayoutgenError(
-            f"about {est:,} cells requested, over the limit of {spec.max_cells:,} "
-            "(tiling.max_cells); pass --force to go ahead")
+            f"{_cell_name(shape)}: about {est:,} cells on the {spec.width:g} x {spec.length:g} "
+            f"mm sheet, over tiling.max_cells = {spec.max_cells:,}; pass --force to go ahead")
+    outline, note = (polygon_outline(shape, spec, force)
+                     if shape.kind == "polygon" and not _is_axis_rectangle(shape)
+                     else (None, ""))
     if spec.keepouts:
         from layoutgen.tiling.keepout_front import tile_with_keepouts
 
-        x, y, rot, strategy, ub, method = tile_with_keepouts(shape, spec)
+        x, y, rot, strategy, ub, method = tile_with_keepouts(shape, spec, force=force)
     elif shape.kind in ("rect", "rounded"):
         x, y, rot, strategy, ub, method = _tile_rects(shape, spec, spec.usable_box_nm)
     elif shape.kind == "circle":
@@ -201,7 +264,10 @@ def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
     elif _is_axis_rectangle(shape):
         x, y, rot, strategy, ub, method = _tile_rect_polygon(shape, spec)
     else:
-        x, y, rot, strategy, ub, method = _tile_polygons(shape, spec)
+        x, y, rot, strategy, ub, method = _tile_polygons(shape, spec, outline,
+                                                         None if force else spec.max_cells)
+    if note:
+        strategy = f"{strategy}; {note}"
     return make_tiling(x, y, rot, strategy, ub, method, shape, spec)
 
 
@@ -258,12 +324,14 @@ def _tile_circles(shape: CellShape, spec: SheetSpec) -> Placed:
     return x, y, np.zeros(len(x)), strategy, int(ub), method
 
 
-def _tile_polygons(shape: CellShape, spec: SheetSpec) -> Placed:
+def _tile_polygons(shape: CellShape, spec: SheetSpec, outline: np.ndarray | None = None,
+                   max_cells: int | None = None) -> Placed:
     from layoutgen.tiling.polygons import pack_polygons_nm
 
     uw, uh = spec.usable_size_nm
     rots = tuple(orientations(shape, spec.rotation))
-    x, y, rot, strategy, ub, method = pack_polygons_nm(shape, uw, uh, spec.kerf_nm, rots)
+    x, y, rot, strategy, ub, method = pack_polygons_nm(shape, uw, uh, spec.kerf_nm, rots,
+                                                       outline_nm=outline, max_cells=max_cells)
     return (np.asarray(x, np.int64) + spec.edge_x_nm, np.asarray(y, np.int64) + spec.edge_y_nm,
             np.asarray(rot, float), strategy, int(ub), method)
 

@@ -7,7 +7,7 @@ import numpy as np
 from layoutgen.shapes import CellShape
 
 
-def tile_with_keepouts(shape: CellShape, spec) -> tuple:  # noqa: ANN001
+def tile_with_keepouts(shape: CellShape, spec, *, force: bool = False) -> tuple:  # noqa: ANN001
     """(x_nm, y_nm, rotation, strategy, upper_bound, bound_method) on a sheet with keep-outs."""
     from layoutgen.tiling import engine
     from layoutgen.tiling.keepouts import (
@@ -26,8 +26,10 @@ def tile_with_keepouts(shape: CellShape, spec) -> tuple:  # noqa: ANN001
     elif shape.kind == "circle":
         packer = circle_block_packer_nm(shape.width_nm, k)
     else:
-        packer = polygon_block_packer_nm(shape, k, engine.orientations(shape, spec.rotation))
-    free = engine.tile(shape, _without_keepouts(spec))
+        outline, _ = engine.polygon_outline(shape, spec, force)
+        packer = polygon_block_packer_nm(shape, k, engine.orientations(shape, spec.rotation),
+                                         outline)
+    free = engine.tile(shape, _without_keepouts(spec), force=force)
     res = pack_with_keepouts_nm(
         spec.usable_box_nm, [(ko.geometry, ko.clearance_nm) for ko in spec.keepouts], packer,
         shape=shape, kerf=k, base_upper_bound=free.upper_bound, rect_cell=rect_cell)

@@ -488,14 +488,17 @@ def circle_block_packer_nm(d: int, kerf: int) -> BlockPacker:
 
 
 def polygon_block_packer_nm(shape: CellShape, kerf: int,
-                            rotations: Sequence[float] = (0, 90, 180, 270)) -> BlockPacker:
-    """Block packer for polygon cells via `pack_polygons_nm`."""
+                            rotations: Sequence[float] = (0, 90, 180, 270),
+                            outline_nm: np.ndarray | None = None) -> BlockPacker:
+    """Block packer for polygon cells via `pack_polygons_nm` (packing `outline_nm`, an outline
+    containing the cell's, when given)."""
     from layoutgen.tiling.polygons import pack_polygons_nm
 
     def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
         if x1 - x0 <= 0 or y1 - y0 <= 0:
             return _empty()
-        x, y, r, *_ = pack_polygons_nm(shape, x1 - x0, y1 - y0, kerf, tuple(rotations))
+        x, y, r, *_ = pack_polygons_nm(shape, x1 - x0, y1 - y0, kerf, tuple(rotations),
+                                       outline_nm=outline_nm, max_cells=None)
         return np.asarray(x, np.int64) + x0, np.asarray(y, np.int64) + y0, np.asarray(r, float)
 
     return pack

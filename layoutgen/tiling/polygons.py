@@ -75,15 +75,70 @@ def _pieces(v: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(t.exterior.coords)[:-1] for t in shapely.get_parts(tris)]
 
 
+_HULL_POINTS = 4096  # convex pairs with more vertex sums are merged by edge angle (linear)
+
+
+def _convex_sum(a: np.ndarray, b: np.ndarray) -> shapely.Geometry:
+    """A (+) B for convex CCW polygons in O(|A| + |B|): edges merged by their angle."""
+    def edges(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        i0 = int(np.lexsort((v[:, 0], v[:, 1]))[0])  # lowest, then leftmost vertex
+        v = np.roll(v, -i0, axis=0)
+        e = np.roll(v, -1, axis=0) - v
+        e = e[np.any(e != 0, axis=1)]
+        return v[0], e
+
+    sa, ea = edges(np.asarray(a, float))
+    sb, eb = edges(np.asarray(b, float))
+    e = np.concatenate([ea, eb])
+    ang = np.mod(np.arctan2(e[:, 1], e[:, 0]), 2 * math.pi)
+    e = e[np.argsort(ang, kind="stable")]
+    pts = sa + sb + np.vstack([np.zeros((1, 2)), np.cumsum(e, axis=0)[:-1]])
+    return shapely.make_valid(Polygon(pts)) if not Polygon(pts).is_valid else Polygon(pts)
+
+
 def minkowski_sum(a: np.ndarray, b: np.ndarray) -> shapely.Geometry:
     """A (+) B for simple polygons given as vertex arrays (exact up to float)."""
     pa, pb = _pieces(np.asarray(a, float)), _pieces(np.asarray(b, float))
     hulls = []
     for qa in pa:
         for qb in pb:
+            if len(qa) * len(qb) > _HULL_POINTS:
+                hulls.append(_convex_sum(qa, qb))
+                continue
             pts = (qa[:, None, :] + qb[None, :, :]).reshape(-1, 2)
             hulls.append(shapely.multipoints(pts).convex_hull)
     return hulls[0] if len(hulls) == 1 else shapely.union_all(hulls)
+
+
+def nfp_pieces(v: np.ndarray) -> int:
+    """Convex-piece pairs the no-fit polygons of an outline take (cell and its half turn):
+    4 for a convex outline, 4 (n - 2)^2 for a non-convex one of n vertices (triangles)."""
+    n = len(v)
+    return 4 if _is_convex(np.asarray(v, float)) else 4 * (n - 2) ** 2
+
+
+def simplified_outline(v: np.ndarray, tol_nm: int) -> tuple[np.ndarray, int] | None:
+    """(outline, reach): an integer CCW outline CONTAINING the integer outline v and no more
+    than `reach` nm (2 to 5 tol_nm) from it, with fewer vertices: v buffered outward, simplified
+    by tol_nm, snapped to the 1 nm grid and checked exactly (containment on integers); None
+    when no simpler outline is found."""
+    v = np.asarray(v, np.int64)
+    orig = Polygon(v.astype(float))
+    tol = max(1, int(tol_nm))
+    for grow in (1, 2, 4):
+        out = orig.buffer(grow * tol + 2, quad_segs=2)
+        out = out.simplify(tol, preserve_topology=True)
+        if out.geom_type != "Polygon" or len(out.interiors):
+            continue
+        out = shapely.geometry.polygon.orient(out, 1.0)
+        vn = np.rint(np.asarray(out.exterior.coords)[:-1]).astype(np.int64)
+        vn = vn[np.any(vn != np.roll(vn, 1, axis=0), axis=1)]
+        if len(vn) < 3 or len(vn) >= len(v):
+            continue
+        cand = Polygon(vn.astype(float))
+        if cand.is_valid and cand.area > 0 and cand.contains(orig):
+            return vn, (grow + 1) * tol + 3
+    return None
 
 
 def _grow(geom: shapely.Geometry, dist: float) -> shapely.Geometry:
@@ -282,7 +337,11 @@ def _arr(p: list, dtype) -> np.ndarray:
 
 
 def _dtype(p: list, q: list):
-    m = max(max(abs(c) for xy in p for c in xy), max(abs(c) for xy in q for c in xy))
+    try:
+        m = max(int(np.abs(np.asarray(p, np.int64)).max()),
+                int(np.abs(np.asarray(q, np.int64)).max()))
+    except OverflowError:
+        return object
     return np.int64 if m < _SAFE else object
 
 
@@ -313,6 +372,21 @@ def _far(p: list, q: list, k2: int) -> bool:
     dt = _dtype(p, q) if k2 < 1 << 56 else object
     P_, A = _arr(p, dt), _arr(q, dt)
     B = np.roll(A, -1, axis=0)
+    # only vertices within k of q's box and edges within k of those vertices' box can be
+    # closer than k (exact prefilter: keeps the work near the contact, not |p| x |q|)
+    kk = math.isqrt(k2) + 1
+    near = ((P_[:, 0] >= A[:, 0].min() - kk) & (P_[:, 0] <= A[:, 0].max() + kk)
+            & (P_[:, 1] >= A[:, 1].min() - kk) & (P_[:, 1] <= A[:, 1].max() + kk))
+    if not near.any():
+        return True
+    P_ = P_[near]
+    x0, x1 = P_[:, 0].min() - kk, P_[:, 0].max() + kk
+    y0, y1 = P_[:, 1].min() - kk, P_[:, 1].max() + kk
+    keep = ((np.maximum(A[:, 0], B[:, 0]) >= x0) & (np.minimum(A[:, 0], B[:, 0]) <= x1)
+            & (np.maximum(A[:, 1], B[:, 1]) >= y0) & (np.minimum(A[:, 1], B[:, 1]) <= y1))
+    if not keep.any():
+        return True
+    A, B = A[keep], B[keep]
     E = B - A
     wx = P_[:, 0:1] - A[None, :, 0]
     wy = P_[:, 1:2] - A[None, :, 1]
@@ -774,7 +848,8 @@ def _box_vertices(v: np.ndarray, shape: CellShape) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.int64)
 
 
-def _box_grid(boxg: _Geom, quarters: list[int], W: int, H: int, k: int):
+def _box_grid(boxg: _Geom, quarters: list[int], W: int, H: int, k: int,
+              max_cells: int | None = 10_000_000):
     """The bounding-box grid from the exact rectangle engine: (x, y, q, description)."""
     from layoutgen.tiling.rect_packing import pack_rectangles
 
@@ -787,8 +862,10 @@ def _box_grid(boxg: _Geom, quarters: list[int], W: int, H: int, k: int):
         return None
     try:
         res = pack_rectangles(int(W + k), int(H + k), int(bw + k), int(bh + k), cut="free",
-                              rotation=rotation)
+                              rotation=rotation, max_cells=max_cells)
     except LayoutgenError:
+        if max_cells is not None and (W + k) // (bw + k) * ((H + k) // (bh + k)) > max_cells:
+            raise
         return None
     rects = np.rint(np.asarray(res.rects, float).reshape(-1, 4)).astype(np.int64)
     if len(rects) == 0:
@@ -838,8 +915,14 @@ def pack_polygons_nm(
     rotations: tuple[float, ...] = ALLOWED_ROTATIONS,
     *,
     tolerance_nm: int = 1000,
+    outline_nm: np.ndarray | None = None,
+    max_cells: int | None = 10_000_000,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, int, str]:
     """Most copies of `shape` in [0, W] x [0, H] (integer nm), >= kerf apart.
+
+    `outline_nm` (integer CCW vertices in the frame of `shape.vertices_nm`, containing the
+    outline, e.g. from `simplified_outline`) is packed in place of the outline; the bound stays
+    the outline's own. `max_cells` limits the bounding-box grid (tiling.max_cells; None: none).
 
     Returns (x_nm, y_nm, rotation_deg, strategy, upper_bound, bound_method): int64 positions of
     each cell's origin (the frame of `shape.vertices_nm`, turned about it by the rotation) in
@@ -858,7 +941,8 @@ def pack_polygons_nm(
     if k < 0:
         raise LayoutgenError(f"polygons: kerf must be >= 0, got {k!r} nm")
     quarters = [r // 90 for r in _rot_ok(rotations)]
-    v0 = _outline_nm(shape, max(1, int(tolerance_nm)))
+    v0 = (_outline_nm(shape, max(1, int(tolerance_nm))) if outline_nm is None
+          else np.asarray(outline_nm, np.int64))
     geom = _Geom(v0)
     boxv = _box_vertices(v0, shape)
     boxg = _Geom(boxv, [boxv])
@@ -866,7 +950,7 @@ def pack_polygons_nm(
     halo = halo_area(shape, k / NM_PER_MM / 2) * float(NM_PER_MM) ** 2
 
     cands = []  # (count, order, geometry, x, y, q, description)
-    grid = _box_grid(boxg, quarters, W, H, k)
+    grid = _box_grid(boxg, quarters, W, H, k, max_cells)
     if grid is not None:
         cands.append((len(grid[0]), 0, boxg, *grid))
     fits = any(geom.box[q][2] - geom.box[q][0] <= W and geom.box[q][3] - geom.box[q][1] <= H

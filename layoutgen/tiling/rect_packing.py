@@ -41,7 +41,7 @@ __all__ = ["pack_rectangles", "pack_int", "solve_int", "IntSolution", "exact_int
 
 _MAX_INT = 5 * 10**6  # largest scaled sheet side (in item-gcd units) handled exactly
 _WORK_PER_S = 42_500  # search work units per second of time limit (see rect_recursive.Budget)
-_MAX_CELLS = 20_000_000  # refuse packings whose area bound exceeds this
+MAX_CELLS = 10_000_000  # default limit (the deck's tiling.max_cells); None lifts it
 _SMALL_STATES = 40000  # raster sub-rectangles for the full exact / recursive machinery
 _MEDIUM_STATES = 40000  # raster sub-rectangles for the exact guillotine programme
 
@@ -269,7 +269,7 @@ def pack_int(
 
 def pack_rectangles(
     L: float, W: float, l: float, w: float, *, cut: str = "free", rotation: str = "any",  # noqa: E741
-    time_limit_s: float = 2.0,
+    time_limit_s: float = 2.0, max_cells: int | None = MAX_CELLS,
 ) -> RectPacking:
     """Pack the most l x w items into an L x W sheet (reduced problem, no kerf).
 
@@ -278,6 +278,8 @@ def pack_rectangles(
     "90" (w along x only). `cut`: "guillotine" for the exact guillotine optimum, "free" for the
     best non-guillotine packing found. Rows of the returned array are x0, y0, dx, dy sorted by y0
     then x0: int64 when every input is an int, else floats (the exact values, rounded once).
+    More than `max_cells` items by the grid estimate (tiling.max_cells; None: no limit) are
+    refused before any array is allocated.
     """
     if cut not in ("free", "guillotine"):
         raise LayoutgenError(f"cut must be 'free' or 'guillotine', not {cut!r}")
@@ -289,9 +291,11 @@ def pack_rectangles(
                 not math.isfinite(v) or v <= 0:
             raise LayoutgenError(f"dimensions must be positive finite numbers, got {v!r}")
     (ix, iy, il, iw), den = exact_integers(dims)
-    if (ix // il) * (iy // iw) + (ix // iw) * (iy // il) > 2 * _MAX_CELLS:
+    est = max((ix // il) * (iy // iw), (ix // iw) * (iy // il))
+    if max_cells is not None and est > max_cells:
         raise LayoutgenError(
-            f"{L} x {W} sheet with {l} x {w} cells exceeds {_MAX_CELLS} cells; refusing")
+            f"{L} x {W} sheet with {l} x {w} cells: about {est:,} cells, over "
+            f"tiling.max_cells = {max_cells:,} (pass --force to go ahead)")
     res = pack_int(ix, iy, il, iw, cut=cut, rotation=rotation, time_limit_s=time_limit_s)
     if den == 1:
         return res

@@ -66,6 +66,14 @@ def _offset(poly: shapely.Polygon, d: float) -> shapely.Geometry:
     return poly.buffer(d, join_style="mitre", mitre_limit=10.0)
 
 
+def pass_count(width: float, spot: float, overlap: float) -> int:
+    """Parallel passes of a spot (overlapping by `overlap`) that scribe a band `width` wide
+    (the same count `scribe_passes` lays down; a fill of a bar 2 x width wide takes as many)."""
+    if width <= spot + 1e-9:
+        return 1
+    return int(math.ceil((width - spot) / (spot * (1 - overlap)) - 1e-9)) + 1
+
+
 def scribe_passes(ring: shapely.Polygon, spot: float, overlap: float) -> list[np.ndarray]:
     """Centre lines of the parallel passes that scribe a ring polygon (outer edge, one hole).
 
@@ -81,8 +89,7 @@ def scribe_passes(ring: shapely.Polygon, spot: float, overlap: float) -> list[np
     if width <= spot + 1e-9:
         offsets = [width / 2]
     else:
-        pitch = spot * (1 - overlap)
-        n = int(math.ceil((width - spot) / pitch - 1e-9)) + 1
+        n = pass_count(width, spot, overlap)
         offsets = list(np.linspace(spot / 2, width - spot / 2, n))
     rings = []
     for d in offsets[::-1]:
