@@ -197,6 +197,9 @@ class _Checker:
             raise LayoutgenError(f"{path}: cannot read the layout file "
                                  f"({str(exc).splitlines()[0]})") from None
         tops = self.layout.top_cells()
+        if not tops:
+            raise LayoutgenError(f"{path}: an empty layout (no cells); give a file written by "
+                                 "`layoutgen layout`")
         if len(tops) != 1:
             raise LayoutgenError(f"{path}: expected one top cell, found {len(tops)} "
                                  f"({', '.join(c.name for c in tops[:5])})")
@@ -204,6 +207,13 @@ class _Checker:
         self.dbu_mm = self.layout.dbu / 1000.0
         self.li = {name: self.layout.find_layer(db.LayerInfo(*getattr(deck.layers, name)))
                    for name in type(deck.layers).model_fields}
+        missing = [n for n in ("SHEET", "USABLE")
+                   if self.li.get(n) is None or self.top.shapes(self.li[n]).is_empty()]
+        if missing:
+            ld = "; ".join(f"{n} {list(getattr(deck.layers, n))}" for n in missing)
+            raise LayoutgenError(f"{path}: not a layoutgen sheet layout (no shapes on {ld} in "
+                                 f"top cell {self.top.name!r}); check --rules layers or give "
+                                 "a file written by `layoutgen layout`")
         ml = deck.layers.DRC_MARKER
         self.marker_li = self.layout.layer(db.LayerInfo(ml[0], ml[1]))
         self.dss = db.DeepShapeStore()
@@ -648,14 +658,34 @@ def _match(a: np.ndarray, b: np.ndarray, tol: int, max_fuzzy: int = 20000
     return np.array(still, np.int64), left_b[~used]
 
 
+_MAGIC = {b"\x00\x06\x00\x02": "GDSII", b"%SEMI-OASIS\r\n": "OASIS", b"\x1f\x8b": "gzip"}
+
+
+def _check_layout_file(path: Path) -> None:
+    """Refuse anything but a regular GDSII/OASIS file (by its first bytes), one line."""
+    from layoutgen.fileio import check_input
+
+    check_input(path, "layout file", "layout")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise LayoutgenError(f"{path}: cannot read the layout file ({exc.strerror})") from None
+    if not any(head.startswith(m) for m in _MAGIC):
+        what = "empty" if not head else "not a GDSII or OASIS file (by its first bytes)"
+        raise LayoutgenError(f"{path}: {what}; give a layout written by `layoutgen layout` "
+                             "(.gds or .oas)")
+
+
 def run_drc(gds_path: str | Path, deck: Deck, manifest_path: str | Path | None = None,
             marker_path: str | Path | None = None, *, max_locations: int = 20) -> DrcReport:
     """Check a GDS/OASIS file against the deck; write markers to `<stem>.drc.gds` (or
     `marker_path`) and return the report (ok when no rule is broken)."""
     t0 = time.perf_counter()
     path = Path(gds_path)
-    if not path.is_file():
+    if not path.exists():
         raise LayoutgenError(f"{path}: no such layout file")
+    _check_layout_file(path)
     chk = _Checker(path, deck, max_locations)
     n_cells = chk.check_sheet()
     chk.check_units()

@@ -33,11 +33,15 @@ NoPreviewOpt = Annotated[bool, typer.Option("--no-preview", help="Skip preview.p
 CheckOpt = Annotated[bool, typer.Option("--drc", help="Run the DRC on the written file.")]
 
 
-def _check_name(name: str) -> None:
-    from layoutgen.errors import LayoutgenError
+OverwriteOpt = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
+                        "(a folder holding another job's files is refused without it).")]
 
-    if not name or any(c in name for c in "/\\") or name.startswith(".") or len(name) > 100:
-        raise LayoutgenError(f"--name {name!r}: give a plain file name stem (e.g. sheet)")
+
+def _check_name(name: str) -> None:
+    from layoutgen.fileio import check_stem
+
+    check_stem(name, "--name")
 
 
 def _print_drc(report, as_json: bool) -> None:  # noqa: ANN001
@@ -82,30 +86,34 @@ def register(app: typer.Typer) -> None:
         oasis: OasisOpt = False,
         no_preview: NoPreviewOpt = False,
         drc: CheckOpt = False,
+        overwrite: OverwriteOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Patterning layout: <name>.gds/.oas/.lyp/.rules.toml, cells.csv, preview.png/.svg."""
-        from layoutgen.fileio import staged_dir
+        from layoutgen.fileio import LIFT_LIMITS, staged_dir
         from layoutgen.layout import build_layout
         from layoutgen.layout_files import write_layout_files
         from layoutgen.tiling.engine import tile
 
         _check_name(name)
+        LIFT_LIMITS.set(force)
         sj = resolve(job, rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
                      keepout, rotation, cut)
         deck, outline, spec = sj.deck, sj.shape, sj.spec
         tiling = tile(outline, spec, force=force)
         layout = build_layout(tiling, outline, deck)
-        with staged_dir(out) as tmp:
+        report = None
+        with staged_dir(out, overwrite=overwrite) as tmp:
             info, files = write_layout_files(layout, deck, tmp, name, flat=flat, oasis=oasis,
                                              preview=not no_preview)
-        gds_path = Path(out) / f"{name}.gds"
-        report = None
-        if drc:
-            from layoutgen.drc import run_drc
+            if drc:  # on the staged file: the markers move in with the layout
+                from layoutgen.drc import run_drc
 
-            report = run_drc(gds_path, deck, Path(out) / "cells.csv")
-            files.append(f"{name}.drc.gds")
+                report = run_drc(tmp / f"{name}.gds", deck, tmp / "cells.csv")
+                files.append(f"{name}.drc.gds")
+        if report is not None:
+            report.gds_path = Path(out) / f"{name}.gds"
+            report.marker_path = Path(out) / f"{name}.drc.gds"
         summary = {
             "cells": layout.count, "strategy": tiling.strategy,
             "masters": [p.name for p in layout.patterns],
@@ -155,16 +163,18 @@ def register(app: typer.Typer) -> None:
                                "beside FILE, if there)")] = None,
         out: Annotated[str | None, typer.Option(
             "--out", "-o", help="Folder for <name>.drc.gds (default: beside FILE).")] = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Read input files over the size limit.")] = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Check a layout file against the rule deck; exit 1 on violations (<name>.drc.gds)."""
         from layoutgen.deck import load_deck
         from layoutgen.drc import run_drc
         from layoutgen.errors import LayoutgenError
+        from layoutgen.fileio import LIFT_LIMITS, check_input
 
-        path = Path(file)
-        if not path.is_file():
-            raise LayoutgenError(f"{file}: no such layout file")
+        LIFT_LIMITS.set(force)
+        path = check_input(file, "layout file", "layout")
         decks = list(rules or [])
         beside = path.with_name(path.stem + ".rules.toml")
         if not decks and beside.is_file():
@@ -173,8 +183,10 @@ def register(app: typer.Typer) -> None:
         man = Path(manifest) if manifest else None
         if man is None and (path.parent / "cells.csv").is_file():
             man = path.parent / "cells.csv"
-        if man is not None and not man.is_file():
-            raise LayoutgenError(f"--manifest {manifest}: no such file")
+        if man is not None:
+            if not man.exists():
+                raise LayoutgenError(f"--manifest {manifest}: no such file")
+            check_input(man, "manifest (cells.csv)", "manifest")
         marker = Path(out) / f"{path.stem}.drc.gds" if out else None
         report = run_drc(path, deck, man, marker)
         if not as_json:

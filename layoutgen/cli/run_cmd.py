@@ -8,6 +8,10 @@ import typer
 
 from layoutgen.cli.common import JsonOpt, print_json, print_table
 
+OverwriteOpt = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
+                        "(a folder holding another job's files is refused without it).")]
+
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
@@ -15,14 +19,19 @@ def register(app: typer.Typer) -> None:
         job_file: Annotated[str, typer.Argument(help="Job file (TOML), e.g. examples/*.toml.")],
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        overwrite: OverwriteOpt = False,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Read input files over the size limit.")] = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Sizing -> tiling -> layout -> toolpaths -> exports, report.html and summary.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from layoutgen.fileio import LIFT_LIMITS
         from layoutgen.job import load_job
         from layoutgen.run import STAGES, run_job
 
+        LIFT_LIMITS.set(force)
         job = load_job(job_file)
         show = not (quiet or as_json)
         with Progress(TextColumn("{task.description:<10}"), BarColumn(), TimeElapsedColumn(),
@@ -34,7 +43,7 @@ def register(app: typer.Typer) -> None:
                     bar.advance(task)
                 bar.update(task, description=stage)
 
-            result = run_job(job, out, step)
+            result = run_job(job, out, step, overwrite=overwrite)
             bar.advance(task)
         if as_json:
             print_json(result.summary)

@@ -49,17 +49,23 @@ def register(app: typer.Typer) -> None:
         verify: VerifyOpt = False,
         as_json: JsonOpt = False,
         out: OutOpt = None,
+        overwrite: Annotated[bool, typer.Option(
+            "--overwrite", help="Replace the files layoutgen wrote in the -o folder before "
+                                "(a folder holding another job's files is refused without it).")
+        ] = False,
     ) -> None:
         """Place the most cell outlines on the sheet (kerf, edges, keep-outs, rotation)."""
+        from layoutgen.fileio import LIFT_LIMITS
         from layoutgen.tiling.engine import tile, verify_tiling
         from layoutgen.tiling.export import tiling_summary
 
+        LIFT_LIMITS.set(force)
         job = resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
                             keepout, rotation, cut)
         tiling = tile(job.shape, job.spec, force=force)
         report = verify_tiling(tiling, job.shape, job.spec) if verify else None
-        if out:
-            write_tiling_outputs(out, tiling, job)
+        if out is not None:
+            write_tiling_outputs(out, tiling, job, overwrite=overwrite)
         summary = tiling_summary(tiling, with_placements=as_json)
         if report is not None:
             summary["verify"] = {"ok": bool(report.ok), "messages": list(report.messages)[:10]}
@@ -89,12 +95,13 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def write_tiling_outputs(out: str, tiling, job) -> None:  # noqa: ANN001
-    """placements.csv + previews, staged so a failure leaves nothing half-written."""
+def write_tiling_outputs(out: str, tiling, job, *, overwrite: bool = False) -> None:  # noqa: ANN001
+    """placements.csv + previews, staged so a failure leaves nothing half-written (a folder
+    holding another job's files is refused unless `overwrite`)."""
     from layoutgen.fileio import staged_dir
     from layoutgen.tiling.export import placements_csv
     from layoutgen.tiling.preview import tiling_preview
 
-    with staged_dir(out) as tmp:
+    with staged_dir(out, overwrite=overwrite) as tmp:
         (tmp / "placements.csv").write_text(placements_csv(tiling), encoding="utf-8")
         tiling_preview(tiling, job.shape, job.spec, [tmp / "preview.svg", tmp / "preview.png"])

@@ -29,6 +29,9 @@ FormatOpt = Annotated[
                                              "(or all).")]
 StemOpt = Annotated[str, typer.Option("--name", help="File name stem (job.ngc, job.dxf, ...).")]
 PreviewOpt = Annotated[bool, typer.Option("--preview", help="Also draw toolpath.png.")]
+OverwriteOpt = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
+                        "(a folder holding another job's files is refused without it).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -52,12 +55,12 @@ def register(app: typer.Typer) -> None:
         formats: FormatOpt = "all",
         name: StemOpt = "job",
         preview: PreviewOpt = False,
+        overwrite: OverwriteOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Laser toolpaths: fiducials, isolation scribes, singulation; ordered, split in scan
         fields, written as .ngc (LinuxCNC), .gcode (GRBL), .dxf, .svg and .job.json."""
-        from layoutgen.errors import LayoutgenError
-        from layoutgen.fileio import staged_dir
+        from layoutgen.fileio import LIFT_LIMITS, check_stem, staged_dir
         from layoutgen.layout import build_layout
         from layoutgen.tiling.engine import tile
         from layoutgen.toolpath.generate import build_toolpath
@@ -65,15 +68,15 @@ def register(app: typer.Typer) -> None:
         from layoutgen.toolpath.metrics import job_metrics
 
         fmts = parse_formats(formats)
-        if not name or any(c in name for c in "/\\") or name.startswith("."):
-            raise LayoutgenError(f"--name {name!r}: give a plain file name stem (e.g. job)")
+        check_stem(name, "--name")
+        LIFT_LIMITS.set(force)
         sj = resolve(job, rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
                      keepout, rotation, cut)
         deck, outline, spec = sj.deck, sj.shape, sj.spec
         tiling = tile(outline, spec, force=force)
         layout = build_layout(tiling, outline, deck)
         tp = build_toolpath(layout)
-        with staged_dir(out) as tmp:
+        with staged_dir(out, overwrite=overwrite) as tmp:
             files = [p.name for p in write_toolpath_files(tp, tmp, name, fmts)]
             if preview:
                 from layoutgen.toolpath.preview import toolpath_preview

@@ -8,6 +8,7 @@ of at most 9 decimals, which ezdxf writes as that number (5.06, never 5.06000000
 Each entity also carries its layer's ACI colour explicitly, so tools
 that map colours to pens (EZCAD) and tools that map layers to cut settings (LightBurn) both see
 one setting per operation; the layer description lists the operation's parameters.
+The CLASSES section is sorted, so the bytes do not depend on PYTHONHASHSEED.
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ def _write(doc, tp: Toolpath, target: Path) -> Path:  # noqa: ANN001
             if closed[k]:
                 pts = pts[:-1]
             msp.add_lwpolyline(pts, format="xy", close=closed[k], dxfattribs=attribs)
+    _sort_classes(doc)
     with atomic_path(target) as tmp:
         doc.saveas(tmp)
     return target
+
+
+def _sort_classes(doc) -> None:  # noqa: ANN001
+    """Register the CLASSES section now, in sorted order: ezdxf adds the classes of the entity
+    types in use by iterating a set (its order follows PYTHONHASHSEED); the save adds none."""
+    from collections import OrderedDict
+
+    doc.commit_pending_changes()
+    doc.update_all()
+    doc.classes.classes = OrderedDict(sorted(doc.classes.classes.items()))
