@@ -7,16 +7,20 @@ Every error names its source (file or flag), the key, and what is allowed.
 from __future__ import annotations
 
 import copy
+import math
+import re
 import tomllib
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -27,8 +31,53 @@ Pos = Field(gt=0)
 NonNeg = Field(ge=0)
 
 
+def _number_kind(annotation: Any) -> str | None:
+    """'int', 'float' or 'bool' when a field (or each item of a tuple field) holds numbers or
+    booleans."""
+    if annotation is bool:
+        return "bool"
+    if annotation in (int, float):
+        return annotation.__name__
+    kinds = {_number_kind(a) for a in get_args(annotation) if a is not type(None)} - {None}
+    if not kinds or len(kinds) > 1 and "bool" in kinds:
+        return None
+    return kinds.pop() if len(kinds) == 1 else "float"
+
+
+def strict_number(value: Any, kind: str | None) -> Any:
+    """Refuse what pydantic's lax mode would turn into a number (true/false, text, a float for
+    an int: no silent truncation) or into a boolean (1, "yes"); list items one by one."""
+    if kind is None:
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("true or false is expected")
+        return value
+    if isinstance(value, list | tuple):
+        for item in value:
+            strict_number(item, kind)
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"a number is expected, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError("a number is expected, not text")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number (not nan or inf)")
+    if kind == "float" and isinstance(value, int) and abs(value) > 10**300:
+        raise ValueError("must be a finite number (this one is past any float)")
+    if kind == "int" and isinstance(value, float):
+        raise ValueError("a whole number is expected (an integer, no decimal point)")
+    return value
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return strict_number(v, _number_kind(field.annotation) if field else None)
 
 
 class Stack(_Section):
@@ -78,12 +127,12 @@ class Keepout(_Section):
     """A keep-out in sheet coordinates: a rectangle (lower-left corner x, y and size w, h) or a
     polygon given as WKT; cells stay clearance_mm away from it."""
 
-    x_mm: float = 0.0
-    y_mm: float = 0.0
-    w_mm: float = Field(default=0.0, ge=0)
-    h_mm: float = Field(default=0.0, ge=0)
+    x_mm: float = Field(default=0.0, ge=0, le=2100)
+    y_mm: float = Field(default=0.0, ge=0, le=2100)
+    w_mm: float = Field(default=0.0, ge=0, le=2100)
+    h_mm: float = Field(default=0.0, ge=0, le=2100)
     wkt: str = ""
-    clearance_mm: float = Field(default=0.0, ge=0)
+    clearance_mm: float = Field(default=0.0, ge=0, le=1000)
     name: str = "keepout"
 
     @model_validator(mode="after")
@@ -100,6 +149,8 @@ class Tiling(_Section):
     rotation: Literal["any", "0", "90"]
     cut: Literal["free", "guillotine"]
     max_cells: int = Field(gt=0)
+    max_polygon_vertices: int = Field(default=1000, gt=2)
+    max_nfp_pieces: int = Field(default=20000, gt=0)
     keepouts: tuple[Keepout, ...] = ()
 
     @field_validator("rotation", mode="before")
@@ -111,7 +162,8 @@ class Tiling(_Section):
 class Layout(_Section):
     """How the patterning layout is drawn."""
 
-    chord_tolerance_um: float = Field(gt=0, le=1000)
+    chord_tolerance_um: float = Field(ge=0.01, le=1000)
+    max_outline_vertices: int = Field(default=2000, gt=3)
     pad_w_um: float = Field(gt=0, le=100000)
     pad_h_um: float = Field(gt=0, le=100000)
     pad_position: Literal["center", "corner"]
@@ -129,7 +181,7 @@ class Layout(_Section):
         if self.fiducial_width_um >= self.fiducial_size_um:
             raise ValueError(
                 "layout.fiducial_width_um must be smaller than layout.fiducial_size_um "
-                f"(got {self.fiducial_width_um} >= {self.fiducial_size_um})"
+                f"(got {self.fiducial_width_um:g} >= {self.fiducial_size_um:g})"
             )
         return self
 
@@ -144,7 +196,7 @@ class LaserOp(_Section):
     frequency_khz: float = Field(gt=0, le=100000)
     pulse_width_ns: float = Field(gt=0, le=1e9)
     passes: int = Field(ge=1, le=1000)
-    spot_um: float = Field(gt=0, le=10000)
+    spot_um: float = Field(ge=1, le=10000)
     laser_on_delay_us: float = Field(ge=0, le=1e6)
     laser_off_delay_us: float = Field(ge=0, le=1e6)
 
@@ -152,7 +204,8 @@ class LaserOp(_Section):
 class Laser(_Section):
     """Laser job rules and one parameter set per operation, in process order."""
 
-    field_mm: float = Field(gt=0, le=2100)
+    field_mm: float = Field(ge=5, le=2100)
+    max_scan_fields: int = Field(default=10000, gt=0)
     stitch_overlap_um: float = Field(ge=0, le=10000)
     singulation_paths: Literal["auto", "lines", "contours"]
     lines_run_through: bool
@@ -160,7 +213,8 @@ class Laser(_Section):
     lead_in_um: float = Field(ge=0, le=10000)
     microtabs: int = Field(ge=0, le=16)
     microtab_width_um: float = Field(gt=0, le=10000)
-    scribe_overlap: float = Field(ge=0, lt=1)
+    scribe_overlap: float = Field(ge=0, le=0.9)
+    max_scribe_passes: int = Field(default=200, gt=0)
     field_move_s: float = Field(ge=0, le=3600)
     fiducial: LaserOp
     isolation: LaserOp
@@ -197,9 +251,10 @@ class Layers(_Section):
         for name in LAYER_NAMES:
             ld = getattr(self, name)
             if not (0 <= ld[0] <= 65535 and 0 <= ld[1] <= 65535):
-                raise ValueError(f"layers.{name} = {list(ld)}: layer and datatype must be 0..65535")
+                raise ValueError(f"layers.{name} = {shown(ld)}: layer and datatype must be "
+                                 "0..65535")
             if ld in seen:
-                raise ValueError(f"layers.{name} and layers.{seen[ld]} share {list(ld)}")
+                raise ValueError(f"layers.{name} and layers.{seen[ld]} share {shown(ld)}")
             seen[ld] = name
         return self
 
@@ -221,9 +276,9 @@ class Deck(_Section):
         sh = self.sheet
         if 2 * sh.edge_x_mm >= sh.width_mm or 2 * sh.edge_y_mm >= sh.length_mm:
             raise ValueError(
-                f"sheet edges leave no usable area: 2 x edge_x_mm {sh.edge_x_mm} must be < "
-                f"width_mm {sh.width_mm} and 2 x edge_y_mm {sh.edge_y_mm} < "
-                f"length_mm {sh.length_mm}"
+                f"sheet edges leave no usable area: 2 x edge_x_mm {sh.edge_x_mm:g} must be < "
+                f"width_mm {sh.width_mm:g} and 2 x edge_y_mm {sh.edge_y_mm:g} < "
+                f"length_mm {sh.length_mm:g}"
             )
         return self
 
@@ -261,9 +316,10 @@ def shipped_decks() -> dict[str, Path]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from layoutgen.fileio import load_toml
+
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        return load_toml(path, "rule deck")
     except FileNotFoundError:
         shipped = shipped_decks()
         if path.suffix == "" and path.name in shipped:
@@ -272,10 +328,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
             f"{path}: rule deck not found (give a TOML file or a shipped deck: "
             f"{', '.join(shipped)})"
         ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutgenError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise LayoutgenError(f"{path}: cannot read rule deck: {exc.strerror}") from None
 
 
 def _check_keys(data: dict[str, Any], model: type[BaseModel], prefix: str, source: str) -> None:
@@ -303,13 +355,20 @@ def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[str, str], so
             origin[key] = source
 
 
-def _parse_override(text: str) -> tuple[str, Any]:
+def _clip(text: str, most: int = 60) -> str:
+    """User text as a message quotes it: long digit runs and long values cut short."""
+    text = re.sub(r"\d{16,}", lambda m: f"{m.group()[:3]}...({len(m.group()):,} digits)", text)
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
+def _parse_override(text: str, source: str | None = None) -> tuple[str, Any]:
+    where = source or f"--set {_clip(text)!r}"
     if "=" not in text:
-        raise LayoutgenError(f"--set {text!r}: expected section.key=value")
+        raise LayoutgenError(f"{where}: expected section.key=value")
     key, raw = (s.strip() for s in text.split("=", 1))
     if "." not in key:
         raise LayoutgenError(
-            f"--set {text!r}: the key must be section.key (e.g. stack.utilization)")
+            f"{where}: the key must be section.key (e.g. stack.utilization)")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -328,6 +387,7 @@ def _nest(key: str, value: Any) -> dict[str, Any]:
 
 
 def _origin_of(loc: str, origin: dict[str, str]) -> str:
+    loc = re.sub(r"\[\d+\]", "", loc)  # tiling.keepouts[0].x_mm came with tiling.keepouts
     default = origin.get("", "deck")
     inner = [s for k, s in origin.items() if k.startswith(loc + ".") and s != default]
     if inner:
@@ -347,23 +407,75 @@ def _latest_source(origin: dict[str, str]) -> str:
     return " + ".join(extra) if extra else default
 
 
+def shown(value: Any) -> str:
+    """A value as an error message shows it: numbers %g (ints ,-grouped), text cut short."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return f"{value:,}"
+        return f"{Decimal(value):.6g}".replace("E", "e").replace(".00000", "")
+    if isinstance(value, float):
+        text = f"{value:g}"
+        return text if any(c in text for c in ".einf") else text + ".0"
+    if isinstance(value, list | tuple):
+        text = "[" + ", ".join(shown(v) for v in value[:8]) + (", ...]" if len(value) > 8
+                                                               else "]")
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_BOUNDS = {"greater_than": ("gt", "greater than"),
+           "greater_than_equal": ("ge", "greater than or equal to"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "less than or equal to")}
+
+
+def bound_text(value: float | int) -> str:
+    """A range limit as messages state it (%g, ints ,-grouped)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return shown(value)
+
+
+def error_text(err: Any) -> tuple[str, str, str]:
+    """(dotted key, what is wrong, the value shown) of one pydantic error."""
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+    msg = err["msg"].removeprefix("Value error, ")
+    kind = err["type"]
+    if kind in _BOUNDS:
+        name, op = _BOUNDS[kind]
+        msg = f"must be {op} {bound_text(err['ctx'][name])}"
+    elif kind == "finite_number":
+        msg = "must be a finite number (not nan or inf)"
+    elif kind == "extra_forbidden":
+        msg = "unknown key"
+    got = err.get("input")
+    value = "" if isinstance(got, dict) or kind == "missing" else shown(got)
+    return loc, msg, value
+
+
 def _explain(exc: ValidationError, origin: dict[str, str]) -> LayoutgenError:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    source = _origin_of(loc, origin) if loc else "deck"
+    loc, msg, value = error_text(err)
     if loc:
-        got = err.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
-        return LayoutgenError(f"{source}: {loc}: {msg}{shown}")
+        source = _origin_of(loc, origin)
+        return LayoutgenError(f"{source}: {loc}{' = ' + value if value else ''}: {msg}")
     return LayoutgenError(f"{_latest_source(origin)}: {msg}")
 
 
+Override = str | tuple[str, str]
+
+
 def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
-              overrides: list[str] | tuple[str, ...] = (),
-              flags: list[tuple[str, dict[str, Any]]] | tuple = ()) -> Deck:
+              overrides: list[Override] | tuple[Override, ...] = (),
+              flags: list[tuple[str, dict[str, Any]]] | tuple = (),
+              run_checks: bool = False) -> Deck:
     """Resolve the deck: defaults <- each file in order <- each 'section.key=value' override
-    <- command-line flags given as (flag name, nested values) pairs."""
+    (text, or (source, text) to name where it came from) <- command-line flags given as
+    (flag name, nested values) pairs. run_checks adds the checks a whole run makes on the deck
+    alone (keep-outs inside the sheet, the singulation spot within the kerf): `layoutgen run`
+    and `layoutgen rules check` both ask for them."""
     default = default_deck_path()
     data = _read_toml(default)
     origin: dict[str, str] = {"": str(default)}
@@ -373,11 +485,12 @@ def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
         top = _read_toml(path)
         _check_keys(top, Deck, "", str(path))
         _merge(data, top, origin, str(path))
-    for text in overrides:
-        key, value = _parse_override(text)
+    for item in overrides:
+        source, text = item if isinstance(item, tuple) else (f"--set {_clip(item)}", item)
+        key, value = _parse_override(text, source)
         nested = _nest(key, value)
-        _check_keys(nested, Deck, "", f"--set {text}")
-        _merge(data, nested, origin, f"--set {text}")
+        _check_keys(nested, Deck, "", source)
+        _merge(data, nested, origin, source)
     for source, nested in flags:
         _check_keys(nested, Deck, "", source)
         _merge(data, nested, origin, source)
@@ -386,7 +499,57 @@ def load_deck(paths: list[str | Path] | tuple[str | Path, ...] = (),
     except ValidationError as exc:
         raise _explain(exc, origin) from None
     _check_grid(deck, origin)
+    _check_keepouts(deck, origin)
+    if run_checks:
+        check_for_run(deck, origin)
     return deck
+
+
+def _blame(keys: tuple[str, ...], text: str, origin: dict[str, str]) -> LayoutgenError:
+    """An error about several keys, named after the sources that set them (not the defaults)."""
+    default = origin.get("", "deck")
+    found = list(dict.fromkeys(_origin_of(k, origin) for k in keys)) if origin else [default]
+    changed = [s for s in found if s != default]
+    return LayoutgenError(f"{' + '.join(changed or found)}: {text}")
+
+
+def _check_keepouts(deck: Deck, origin: dict[str, str]) -> None:
+    """Every keep-out a readable polygon or rectangle inside the sheet (named by its key)."""
+    if not deck.tiling.keepouts:
+        return
+    from layoutgen.tiling.engine import keepout_geometry
+    from layoutgen.units import to_nm
+
+    width = to_nm(deck.sheet.width_mm, "mm", "sheet.width_mm")
+    length = to_nm(deck.sheet.length_mm, "mm", "sheet.length_mm")
+    for i, k in enumerate(deck.tiling.keepouts):
+        key = f"tiling.keepouts[{i}]"
+        try:
+            x0, y0, x1, y1 = keepout_geometry(k).bounds
+        except LayoutgenError as exc:
+            raise _blame((key,), str(exc), origin) from None
+        if x0 < 0 or y0 < 0 or x1 * 1e6 > width + 0.5 or y1 * 1e6 > length + 0.5:
+            raise _blame((key, "sheet.width_mm", "sheet.length_mm"),
+                         f"{key} ({k.name}) spans ({x0:g}, {y0:g})-({x1:g}, {y1:g}) mm, outside "
+                         f"the {deck.sheet.width_mm:g} x {deck.sheet.length_mm:g} mm sheet "
+                         "(keep-outs must lie inside it)", origin)
+
+
+def check_for_run(deck: Deck, origin: dict[str, str] | None = None) -> None:
+    """What a run refuses about a deck on its own beyond load_deck's checks: a singulation spot
+    wider than the kerf, a sheet the tiling cannot take; errors name the key and its source."""
+    from layoutgen.tiling.engine import sheet_spec_from_deck
+    from layoutgen.toolpath.generate import _check_kerf
+
+    origin = origin or {}
+    try:
+        _check_kerf(deck)
+    except LayoutgenError as exc:
+        raise _blame(("laser.singulation.spot_um", "tiling.kerf_um"), str(exc), origin) from None
+    try:
+        sheet_spec_from_deck(deck)
+    except LayoutgenError as exc:
+        raise _blame(("sheet", "tiling"), str(exc), origin) from None
 
 
 # Geometric lengths (in the layout's plane) that must lie on the 1 nm grid; film thicknesses,
@@ -423,8 +586,9 @@ def _mark_origin(d: dict[str, Any], prefix: str, source: str, origin: dict[str, 
 
 
 def check_deck_file(path: str | Path) -> Deck:
-    """Validate one deck file on top of the defaults (what `layoutgen rules check` does)."""
-    return load_deck([path])
+    """Validate one deck file on top of the defaults with every check a run makes on a deck
+    (`layoutgen rules check`; `layoutgen run` resolves its deck through the same load_deck)."""
+    return load_deck([path], run_checks=True)
 
 
 def with_value(deck: Deck, key: str, value: Any) -> Deck:

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from layoutgen.deck import _clip, _number_kind, error_text, strict_number
 from layoutgen.errors import LayoutgenError
+from layoutgen.sizing import MAX_CAPACITY_MAH, MAX_LAYERS, MAX_LENGTH_MM, MAX_THICKNESS_MM
 
 FORMATS = ("gds", "oasis", "ngc", "gcode", "dxf", "svg", "json")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return strict_number(v, _number_kind(field.annotation) if field else None)
 
 
 class ProductSpec(_Section):
@@ -22,12 +37,12 @@ class ProductSpec(_Section):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     shape: Literal["rect", "rounded", "circle", "polygon"] = "rect"
-    footprint: str = ""
-    corner_radius_mm: float = Field(default=0.0, ge=0)
+    footprint: str = Field(default="", max_length=100)
+    corner_radius_mm: float = Field(default=0.0, ge=0, le=MAX_LENGTH_MM / 2)
     polygon: str = ""
-    capacity_mah: float | None = Field(default=None, gt=0)
-    layers: int | None = Field(default=None, ge=1)
-    max_thickness_mm: float | None = Field(default=None, gt=0)
+    capacity_mah: float | None = Field(default=None, gt=0, le=MAX_CAPACITY_MAH)
+    layers: int | None = Field(default=None, ge=1, le=MAX_LAYERS)
+    max_thickness_mm: float | None = Field(default=None, gt=0, le=MAX_THICKNESS_MM)
     retention: float = Field(default=1.0, gt=0, le=1)
 
     @model_validator(mode="after")
@@ -56,7 +71,7 @@ class SheetSpecIn(_Section):
 
 
 class LotSpec(_Section):
-    products: int = Field(default=1000, ge=1)
+    products: int = Field(default=1000, ge=1, le=10**9)
     cell_yield: float = Field(default=0.9, gt=0, le=1)
 
 
@@ -74,11 +89,16 @@ class Job(_Section):
     lot: LotSpec = LotSpec()
     outputs: OutputSpec = OutputSpec()
     base_dir: str = "."
+    source: str = "job"
 
     def deck_flags(self) -> list[tuple[str, dict[str, Any]]]:
-        """The job's sheet values as deck overrides."""
+        """The job's sheet values as deck overrides (errors name the job file)."""
         sheet = {k: v for k, v in self.sheet.model_dump().items() if v is not None}
-        return [("job [sheet]", {"sheet": sheet})] if sheet else []
+        return [(self.source, {"sheet": sheet})] if sheet else []
+
+    def deck_overrides(self) -> list[tuple[str, str]]:
+        """The job's rules.set entries as (source, text) deck overrides."""
+        return [(f"{self.source}: rules.set {_clip(t)!r}", t) for t in self.rules.set]
 
     def path(self, rel: str) -> Path:
         p = Path(rel)
@@ -87,26 +107,29 @@ class Job(_Section):
 
 def load_job(path: str | Path) -> Job:
     """Read and validate a job file; errors name the file and the key."""
+    from layoutgen.fileio import load_toml
+
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = load_toml(p, "job file")
     except FileNotFoundError:
         raise LayoutgenError(f"{p}: job file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutgenError(f"{p}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise LayoutgenError(f"{p}: cannot read job file: {exc.strerror}") from None
-    if "base_dir" in data:
-        raise LayoutgenError(f"{p}: unknown key 'base_dir'")
+    for key in ("base_dir", "source"):
+        if key in data:
+            raise LayoutgenError(f"{p}: unknown key {key!r}")
     data["base_dir"] = str(p.resolve().parent)
+    data["source"] = str(p)
     try:
         return Job.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        got = err.get("input")
-        shown = "" if isinstance(got, dict) or err["type"] == "missing" else f" (got {got!r})"
-        raise LayoutgenError(f"{p}: {loc + ': ' if loc else ''}{msg}{shown}") from None
+        raise _explain_job(exc, p) from None
+
+
+def _explain_job(exc: ValidationError, path: Path) -> LayoutgenError:
+    """One line naming the job file, the key, the value (%g) and what is allowed."""
+    loc, msg, value = error_text(exc.errors()[0])
+    if not loc:
+        return LayoutgenError(f"{path}: {msg}")
+    if msg == "unknown key":
+        return LayoutgenError(f"{path}: {loc}: unknown key")
+    return LayoutgenError(f"{path}: {loc}{' = ' + value if value else ''}: {msg}")

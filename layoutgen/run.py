@@ -34,9 +34,11 @@ class RunResult:
 
 def resolve_deck(job: Job, rules: list[str] | None = None, sets: list[str] | None = None
                  ) -> Deck:
-    """The job's deck: defaults <- its decks <- --rules <- its overrides <- --set <- [sheet]."""
+    """The job's deck: defaults <- its decks <- --rules <- its overrides <- --set <- [sheet],
+    with every check `layoutgen rules check` makes (errors name the job file and its key)."""
     decks = [job.path(d) for d in job.rules.decks] + list(rules or [])
-    return load_deck(decks, list(job.rules.set) + list(sets or []), job.deck_flags())
+    return load_deck(decks, [*job.deck_overrides(), *(sets or [])], job.deck_flags(),
+                     run_checks=True)
 
 
 def footprint_of_job(job: Job):  # noqa: ANN201
@@ -45,47 +47,71 @@ def footprint_of_job(job: Job):  # noqa: ANN201
     from layoutgen.units import parse_size
 
     p = job.product
+    names = sizing.Names.job(job.source)
     if p.shape == "polygon":
-        return shapes.load_polygon(job.path(p.polygon))
-    fx, fy = parse_size(p.footprint, "product.footprint")
-    if p.shape == "circle":
-        if abs(fx - fy) > 1e-12:
-            raise LayoutgenError("product.footprint: a circle takes one diameter (e.g. '12')")
-        return shapes.circle(fx)
-    return sizing.footprint_of(p.shape, fx, fy, p.corner_radius_mm)
+        fp = shapes.load_polygon(job.path(p.polygon))
+        sizing.check_footprint(fp, names)
+        return fp
+    fx, fy = parse_size(p.footprint, f"{job.source}: product.footprint")
+    if p.shape == "circle" and abs(fx - fy) > 1e-12:
+        raise LayoutgenError(f"{job.source}: product.footprint = {p.footprint!r}: a circle takes "
+                             "one diameter (e.g. '12')")
+    return sizing.footprint_of(p.shape, fx, fy, p.corner_radius_mm, names)
 
 
 def size_product(job: Job, deck: Deck) -> sizing.Product:
     """Sizing as the job asks: layers, least layers for a capacity, or most in a thickness."""
     p = job.product
+    names = sizing.Names.job(job.source)
     fp = footprint_of_job(job)
     if p.layers is not None:
-        prod = sizing.design(fp, p.layers, deck, p.retention)
+        prod = sizing.design(fp, p.layers, deck, p.retention, names)
         if p.max_thickness_mm is not None and prod.thickness_mm > p.max_thickness_mm:
             raise LayoutgenError(
-                f"product.layers {p.layers}: {prod.thickness_mm:.4g} mm thick, over "
-                f"max_thickness_mm {p.max_thickness_mm:g}")
+                f"{job.source}: {names.said('layers', p.layers)}: {prod.thickness_mm:.4g} mm "
+                f"thick, over {names.said('max_thickness', p.max_thickness_mm, ' mm')}")
         return prod
     if p.capacity_mah is not None:
         return sizing.layers_for_capacity(fp, p.capacity_mah, deck, p.retention,
-                                          p.max_thickness_mm)
+                                          p.max_thickness_mm, names)
     if p.max_thickness_mm is not None:
-        return sizing.most_capacity(fp, p.max_thickness_mm, deck, p.retention)
-    return sizing.design(fp, 1, deck, p.retention)
+        return sizing.most_capacity(fp, p.max_thickness_mm, deck, p.retention, names)
+    return sizing.design(fp, 1, deck, p.retention, names)
 
 
-def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None) -> RunResult:
-    """Run every stage and write every output into out_dir (staged: all or nothing)."""
-    from layoutgen.fileio import staged_dir
+def job_error(job: Job, exc: LayoutgenError) -> LayoutgenError:
+    """A tiling error about the cell, said of the job key that gave it (not --cell)."""
+    text = str(exc)
+    if not text.startswith("--cell "):
+        return exc
+    what = (f"product.polygon = {job.product.polygon[:60]!r}" if job.product.shape == "polygon"
+            else f"product.footprint = {job.product.footprint[:60]!r}")
+    return LayoutgenError(f"{job.source}: {what}: its cell {text.removeprefix('--cell ')}")
+
+
+def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
+            overwrite: bool = False) -> RunResult:
+    """Run every stage and write every output into out_dir (staged: all or nothing; a folder
+    holding another job's files is refused unless `overwrite`)."""
+    from layoutgen.fileio import check_out_dir, check_stem, checkpoint, staged_dir
     from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 
-    say = progress or (lambda _stage: None)
+    def say(stage: str) -> None:
+        checkpoint()  # a signal lost in a finaliser stops the run here
+        if progress is not None:
+            progress(stage)
+
+    check_stem(job.product.name, f"{job.source}: product.name")
+    check_out_dir(out_dir)
     say("sizing")
     deck = resolve_deck(job)
     product = size_product(job, deck)
     say("tiling")
     spec = sheet_spec_from_deck(deck)
-    tiling = tile(product.cell, spec)
+    try:
+        tiling = tile(product.cell, spec)
+    except LayoutgenError as exc:
+        raise job_error(job, exc) from None
     lot = lot_plan(job.lot.products, product.layers, tiling.count, job.lot.cell_yield,
                    spec.length, deck.sheet.roll_length_m)
     name = job.product.name
@@ -98,16 +124,16 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None) -> 
     files: list[str] = []
     if "gds" not in job.outputs.formats:
         raise LayoutgenError("outputs.formats must include 'gds' (the layout every stage uses)")
-    with staged_dir(out_dir) as tmp:
+    with staged_dir(out_dir, overwrite=overwrite) as tmp:
         say("layout")
         layout, summary["layout"] = _layout_stage(job, deck, product, tiling, spec, tmp, files)
         say("toolpaths")
         summary["laser"] = _toolpath_stage(job, layout, tmp, files)
         say("report")
+        from layoutgen.fileio import write_text
         from layoutgen.report import write_report
 
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n",
-                                          encoding="utf-8")
+        write_text(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
         files.append("summary.json")
         write_report(tmp / "report.html", summary, tmp, name)
         files.append("report.html")

@@ -6,23 +6,30 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from layoutgen.deck import Deck, with_value
+from layoutgen.deck import Deck, with_values
 from layoutgen.errors import LayoutgenError
 
 COLUMNS = ["value", "layers", "capacity_mAh", "energy_mWh", "thickness_mm", "ved_Wh_per_L",
            "ved_unpackaged_Wh_per_L", "note"]
 MAX_POINTS = 10000
+MAX_VALUE = 1e12  # sweep ends and step: far past every deck key's range
 
 
 def sweep_values(start: float, stop: float, step: float) -> list[float]:
     """Values start, start+step, ... up to stop inclusive (no float drift)."""
+    for flag, v in (("--from", start), ("--to", stop), ("--step", step)):
+        if not math.isfinite(v) or abs(v) > MAX_VALUE:
+            raise LayoutgenError(f"{flag}: must be a finite number within +-{MAX_VALUE:g}, "
+                                 f"got {v:g}")
     if not step > 0:
         raise LayoutgenError(f"--step: must be > 0, got {step:g}")
     if stop < start:
         raise LayoutgenError(f"--to {stop:g} is below --from {start:g}")
-    n = math.floor((stop - start) / step + 1e-9) + 1
-    if n > MAX_POINTS:
-        raise LayoutgenError(f"sweep: {n} points requested, at most {MAX_POINTS} allowed")
+    span = (stop - start) / step
+    if not span < MAX_POINTS:
+        raise LayoutgenError(f"--from {start:g} --to {stop:g} --step {step:g}: more than "
+                             f"{MAX_POINTS:,} points (give a larger --step)")
+    n = math.floor(span + 1e-9) + 1
     return [round(start + i * step, 12) for i in range(n)]
 
 
@@ -39,9 +46,12 @@ def run_sweep(deck: Deck, param: str, start: float, stop: float, step: float,
     if isinstance(current, bool) or not isinstance(current, int | float):
         raise LayoutgenError(f"--param {param}: not numeric (it is {current!r})")
     rows: list[list[Any]] = []
-    for v in sweep_values(start, stop, step):
+    values = sweep_values(start, stop, step)
+    decks = []
+    for v in values:  # every value checked against the key's range before anything runs
         value: float | int = int(v) if isinstance(current, int) and float(v).is_integer() else v
-        d = with_value(deck, param, value)
+        decks.append(with_values(deck, {param: value}, f"size sweep --param {param}"))
+    for v, d in zip(values, decks, strict=True):
         try:
             p = query(d)
         except LayoutgenError as exc:

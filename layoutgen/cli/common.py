@@ -8,6 +8,34 @@ from typing import Annotated, Any
 
 import typer
 
+
+def flag(*names: str, help: str) -> Any:  # noqa: A002 - typer's own keyword
+    """An on/off option: no value, so no '<bool>' metavar in --help."""
+    return typer.Option(*names, help=help, metavar="")
+
+
+def _hide_flag_metavars() -> None:
+    """typer prints '<bool>' beside every on/off flag (--help too), as if it took a value; show
+    nothing there for the flags declared anywhere (a no-op if typer changes its internals)."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - other typer layouts
+        return
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_layoutgen", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._layoutgen = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_metavars()
+
 RulesOpt = Annotated[
     list[str] | None,
     typer.Option("--rules", "-r", help="Rule deck TOML (repeatable; later wins over earlier)."),
@@ -16,7 +44,7 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override one deck key: section.key=value (repeatable)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+JsonOpt = Annotated[bool, flag("--json", help="Print one JSON object instead of a table.")]
 
 
 def deck_from(rules: list[str] | None, sets: list[str] | None):  # noqa: ANN201

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from layoutgen.cli.common import flag
+
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="Sheet WxL, x by y (default: the deck's sheet).")]
 CellOpt = Annotated[
@@ -34,7 +36,7 @@ KeepoutOpt = Annotated[
 ]
 RotationOpt = Annotated[str | None, typer.Option("--rotation", help="any | 0 | 90.")]
 CutOpt = Annotated[str | None, typer.Option("--cut", help="free | guillotine.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Allow more than tiling.max_cells.")]
+ForceOpt = Annotated[bool, flag("--force", help="Allow more than tiling.max_cells.")]
 JobOpt = Annotated[
     str | None, typer.Option("--job", help="Take deck, sheet and cell from a job file (TOML) "
                                            "instead of the sheet/cell options.")]
@@ -57,7 +59,7 @@ def _flag_overrides(sheet: str | None, kerf: str | None, edge: str | None,
     from layoutgen.units import parse_length, parse_length_nm, parse_size
 
     flags: list[tuple[str, dict[str, Any]]] = []
-    if sheet:
+    if sheet is not None:
         sx, sy = parse_size(sheet, "--sheet")
         flags.append((f"--sheet {sheet}", {"sheet": {"width_mm": sx, "length_mm": sy}}))
     if kerf is not None:

@@ -53,6 +53,11 @@ def solve(deck, footprint: str | None, shape: str, corner_radius: str, layers: i
 
     r = parse_length(corner_radius, "--corner-radius")
     t_max = parse_positive_length(max_thickness, "--max-thickness") if max_thickness else None
+    if t_max is not None:
+        sizing.check_thickness(t_max)
+    if capacity is not None:
+        sizing.check_number(capacity, 0, sizing.MAX_CAPACITY_MAH, "--capacity", "mAh")
+    sizing.check_number(retention, 0, 1, "--retention")
     if footprint is None:
         if capacity is None or t_max is None:
             raise LayoutgenError(
@@ -68,7 +73,8 @@ def solve(deck, footprint: str | None, shape: str, corner_radius: str, layers: i
                              "(--capacity with --max-thickness, no --footprint)")
     fx, fy = parse_size(footprint, "--footprint")
     if shape == "circle" and abs(fx - fy) > 1e-12:
-        raise LayoutgenError(f"--footprint {footprint}: a circle takes one diameter (e.g. 12)")
+        raise LayoutgenError(f"--footprint {footprint[:40]!r}: a circle takes one diameter "
+                             "(e.g. 12)")
     fp = sizing.footprint_of(shape, fx, fy, r)
     if layers is not None:
         if capacity is not None:
