@@ -303,20 +303,26 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     target = Path(path)
     if target.is_dir():
         raise LayoutgenError(f"{target}: is a folder (give a file name)")
+    tmp_path: Path | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    except OSError as exc:
-        raise LayoutgenError(f"{target}: cannot write the file ({exc.strerror})") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
+        _state["critical"] += 1  # no signal between making the .part file and owning it
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                       dir=target.parent)
+            os.close(fd)
+            tmp_path = Path(tmp)
+        except OSError as exc:
+            raise LayoutgenError(f"{target}: cannot write the file ({exc.strerror})") from None
+        finally:
+            _state["critical"] -= 1
+        checkpoint()
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         yield tmp_path
         checkpoint()
         os.replace(tmp_path, target)
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 
@@ -386,13 +392,21 @@ def staged_dir(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[Path
     """
     target = check_out_dir(out_dir)
     created = not target.exists()
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".staging.", dir=target))
-    except OSError as exc:
-        raise LayoutgenError(f"{target}: cannot write the output folder ({exc.strerror})") from None
+    tmp: Path | None = None
     done = False
     try:
+        # a signal between making the staging folder and owning it would leave it behind:
+        # defer signals until the cleanup below is armed
+        _state["critical"] += 1
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".staging.", dir=target))
+        except OSError as exc:
+            raise LayoutgenError(
+                f"{target}: cannot write the output folder ({exc.strerror})") from None
+        finally:
+            _state["critical"] -= 1
+        checkpoint()
         yield tmp
         checkpoint()
         files = sorted(p for p in tmp.rglob("*") if p.is_file() and not p.name.endswith(".part"))
@@ -411,7 +425,8 @@ def staged_dir(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[Path
                 raise LayoutgenError(f"{target}: cannot write the output folder "
                                      f"({exc.strerror})") from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         if created and not done:
             with contextlib.suppress(OSError):
                 target.rmdir()  # only if still empty: the folder is left as it was
