@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, halo_area
-from layoutgen.tiling.verify import keepout_mask
+from layoutgen.tiling.verify import keepout_mask, keepout_pair
 from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in whole nm
@@ -445,14 +445,7 @@ def pack_with_keepouts(
         raise LayoutgenError(f"keep-outs: kerf must be a number >= 0 mm, got {kerf!r}")
     kos = []
     for i, item in enumerate(keepouts):
-        try:
-            geom, c = item
-            c = float(c)
-        except (TypeError, ValueError) as exc:
-            raise LayoutgenError(
-                f"keep-out {i}: expected (shapely geometry, clearance_mm)") from exc
-        if not (math.isfinite(c) and c >= 0):
-            raise LayoutgenError(f"keep-out {i}: clearance must be a number >= 0 mm, got {c!r}")
+        geom, c = keepout_pair(i, item)
         kos.append((geom, mm_to_nm(c)))
 
     def pack_nm(x0: int, y0: int, x1: int, y1: int) -> Placements:

@@ -180,6 +180,19 @@ def near_pairs(
     return np.concatenate(out_i), np.concatenate(out_j)
 
 
+def keepout_pair(i: int, item: object) -> tuple[BaseGeometry, float]:
+    """A (geometry, clearance_mm) keep-out pair, checked: the clearance a finite number >= 0."""
+    try:
+        geom, clearance = item  # type: ignore[misc]
+        clearance = float(clearance)
+    except (TypeError, ValueError) as exc:
+        raise LayoutgenError(f"keep-out {i}: expected (shapely geometry, clearance_mm)") from exc
+    if not (math.isfinite(clearance) and clearance >= 0):
+        raise LayoutgenError(
+            f"keep-out {i}: clearance must be a number >= 0 mm, got {clearance!r}")
+    return geom, clearance
+
+
 def _keepout_hits(cells: _Cells, keepouts: Iterable[tuple[BaseGeometry, float]],
                   tol: float) -> list[np.ndarray]:
     """For each keep-out, the cells closer than its clearance or reaching into it (beyond tol).
@@ -190,14 +203,7 @@ def _keepout_hits(cells: _Cells, keepouts: Iterable[tuple[BaseGeometry, float]],
     out = []
     r = cells.r
     for k_i, item in enumerate(keepouts):
-        try:
-            geom, clearance = item
-            clearance = float(clearance)
-        except (TypeError, ValueError) as exc:
-            raise LayoutgenError(
-                "keep-outs must be (shapely geometry, clearance_mm) pairs") from exc
-        if not (math.isfinite(clearance) and clearance >= 0):
-            raise LayoutgenError(f"keep-out {k_i}: clearance must be a number >= 0 mm")
+        geom, clearance = keepout_pair(k_i, item)
         if geom is None or geom.is_empty:
             out.append(np.zeros(0, np.int64))
             continue
