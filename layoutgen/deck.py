@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import load_toml
+from layoutgen.units import to_nm
 
 Pos = Field(gt=0)
 NonNeg = Field(ge=0)
@@ -316,7 +318,6 @@ def shipped_decks() -> dict[str, Path]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    from layoutgen.fileio import load_toml
 
     try:
         return load_toml(path, "rule deck")
@@ -518,7 +519,6 @@ def _check_keepouts(deck: Deck, origin: dict[str, str]) -> None:
     if not deck.tiling.keepouts:
         return
     from layoutgen.tiling.engine import keepout_geometry
-    from layoutgen.units import to_nm
 
     width = to_nm(deck.sheet.width_mm, "mm", "sheet.width_mm")
     length = to_nm(deck.sheet.length_mm, "mm", "sheet.length_mm")
@@ -559,7 +559,6 @@ _GRID_SECTIONS = ("package.border", "process.", "sheet.", "tiling.", "layout.", 
 
 def _check_grid(deck: Deck, origin: dict[str, str]) -> None:
     """Refuse a layout length finer than the 1 nm grid, naming the key and its source."""
-    from layoutgen.units import to_nm
 
     items = list(deck.flat().items())
     for i, k in enumerate(deck.tiling.keepouts):

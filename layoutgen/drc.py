@@ -47,7 +47,7 @@ import numpy as np
 
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.fileio import atomic_path
+from layoutgen.fileio import atomic_path, check_input
 from layoutgen.pattern import CELL_LAYERS
 from layoutgen.units import decimal_of
 
@@ -663,7 +663,6 @@ _MAGIC = {b"\x00\x06\x00\x02": "GDSII", b"%SEMI-OASIS\r\n": "OASIS", b"\x1f\x8b"
 
 def _check_layout_file(path: Path) -> None:
     """Refuse anything but a regular GDSII/OASIS file (by its first bytes), one line."""
-    from layoutgen.fileio import check_input
 
     check_input(path, "layout file", "layout")
     try:

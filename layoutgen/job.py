@@ -17,6 +17,7 @@ from pydantic import (
 
 from layoutgen.deck import _clip, _number_kind, error_text, strict_number
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import load_toml
 from layoutgen.sizing import MAX_CAPACITY_MAH, MAX_LAYERS, MAX_LENGTH_MM, MAX_THICKNESS_MM
 
 FORMATS = ("gds", "oasis", "ngc", "gcode", "dxf", "svg", "json")
@@ -107,7 +108,6 @@ class Job(_Section):
 
 def load_job(path: str | Path) -> Job:
     """Read and validate a job file; errors name the file and the key."""
-    from layoutgen.fileio import load_toml
 
     p = Path(path)
     try:

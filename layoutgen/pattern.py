@@ -15,6 +15,7 @@ import shapely
 from layoutgen import cellgeom
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.shapes import CellShape, describe, outline_vertices, transform_vertices
 
 CELL_LAYERS = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
@@ -84,7 +85,6 @@ def check_work(outline: CellShape, deck: Deck) -> None:
     """Estimate, from the deck and the outline alone, the work the layout and the laser job
     will take (outline segments, scan fields, scribe and fill passes); refuse one that is over
     its limit with the key, the estimate and the limit (not under --force: LIFT_LIMITS)."""
-    from layoutgen.fileio import LIFT_LIMITS
     from layoutgen.toolpath.contours import pass_count
 
     if LIFT_LIMITS.get():

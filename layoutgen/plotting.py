@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import atomic_path
 
 FORMATS = (".png", ".svg")
 
@@ -26,7 +27,6 @@ def save_figure(fig: Any, path: str | Path) -> None:
     """Save atomically as PNG or SVG with metadata that does not change between runs."""
     import matplotlib.pyplot as plt
 
-    from layoutgen.fileio import atomic_path
 
     target = Path(path)
     ext = target.suffix.lower()

@@ -11,9 +11,11 @@ from typing import Any
 from layoutgen import sizing
 from layoutgen.deck import Deck, load_deck
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import check_out_dir, check_stem, checkpoint, staged_dir, write_text
 from layoutgen.job import Job
 from layoutgen.lot import LotPlan, lot_plan
 from layoutgen.tiling.result import Tiling
+from layoutgen.units import parse_size
 
 STAGES = ("sizing", "tiling", "layout", "toolpaths", "report")
 Progress = Callable[[str], None]
@@ -44,7 +46,6 @@ def resolve_deck(job: Job, rules: list[str] | None = None, sets: list[str] | Non
 def footprint_of_job(job: Job):  # noqa: ANN201
     """The product outline the job describes."""
     from layoutgen import shapes
-    from layoutgen.units import parse_size
 
     p = job.product
     names = sizing.Names.job(job.source)
@@ -93,7 +94,6 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
             overwrite: bool = False) -> RunResult:
     """Run every stage and write every output into out_dir (staged: all or nothing; a folder
     holding another job's files is refused unless `overwrite`)."""
-    from layoutgen.fileio import check_out_dir, check_stem, checkpoint, staged_dir
     from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 
     def say(stage: str) -> None:
@@ -130,7 +130,6 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
         say("toolpaths")
         summary["laser"] = _toolpath_stage(job, layout, tmp, files)
         say("report")
-        from layoutgen.fileio import write_text
         from layoutgen.report import write_report
 
         write_text(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")

@@ -21,6 +21,7 @@ from shapely.geometry import LinearRing, LineString, Polygon
 from shapely.geometry.polygon import orient
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import check_input, read_text_input
 from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm
 
 KINDS = ("rect", "rounded", "circle", "polygon")
@@ -339,7 +340,6 @@ def load_polygon(path: str | Path, **kwargs: float) -> CellShape:
     """A polygon cell from a file, by extension: .wkt/.txt (WKT) or .dxf."""
     p = Path(path)
     ext = p.suffix.lower()
-    from layoutgen.fileio import check_input, read_text_input
 
     if ext in (".wkt", ".txt"):
         try:

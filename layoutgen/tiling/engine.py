@@ -16,6 +16,7 @@ import shapely
 
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.shapes import CellShape, area, describe
 from layoutgen.tiling.result import Tiling
 from layoutgen.units import NM_PER_MM, nm_to_mm, to_nm
@@ -120,7 +121,7 @@ def sheet_spec_from_deck(deck: Deck) -> SheetSpec:
                        for k in t.keepouts),
         max_cells=t.max_cells, max_polygon_vertices=t.max_polygon_vertices,
         max_nfp_pieces=t.max_nfp_pieces,
-        chord_tolerance_nm=max(1, round(deck.layout.chord_tolerance_um * 1000)),
+        chord_tolerance_nm=to_nm(deck.layout.chord_tolerance_um, "um", "layout.chord_tolerance_um"),
     )
     check_sheet(spec)
     return spec
@@ -240,7 +241,6 @@ def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
 
     The work is estimated first (cells, polygon vertices, no-fit pieces) and refused over the
     deck's limits unless `force` (or --force, `fileio.LIFT_LIMITS`)."""
-    from layoutgen.fileio import LIFT_LIMITS
 
     force = force or LIFT_LIMITS.get()
     check_sheet(spec)
