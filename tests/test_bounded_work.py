@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
@@ -99,7 +99,9 @@ def test_vertex_limit_from_the_deck(tmp_path: Path) -> None:
     one_line_error(res, "c300.wkt", "300 vertices", "tiling.max_polygon_vertices = 10")
 
 
-@settings(max_examples=25, deadline=None)
+# Most small tolerances leave nothing to simplify (None, assumed away): the filter health
+# check tripped in a CI run, so it is suppressed; the assertions are unchanged.
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(n=st.integers(40, 400), spikes=st.integers(0, 20), tol=st.integers(1, 5000),
        seed=st.integers(0, 10_000))
 def test_simplified_outline_contains_the_outline(n: int, spikes: int, tol: int,
