@@ -1,4 +1,4 @@
-"""Pallet loading benchmark for `layoutgen.tiling.rect_packing.pack_rectangles`.
+"""Pallet loading benchmark for `layoutgen.tiling.rect.packing.pack_rectangles`.
 
 Runs the classic instance sets in /work/shared/benchmarks/plp (or --data) and prints, per set:
 instances, share at the optimum (>= solution, or >= LB for CoverIIIB), worst shortfall, mean and
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from layoutgen.tiling.rect_packing import pack_rectangles  # noqa: E402
+from layoutgen.tiling.rect.packing import pack_rectangles  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/benchmarks/plp")
 ALL_SETS = ("CoverIA", "CoverIB", "CoverIIA", "CoverIIB", "CoverIIIB", "Ships")
@@ -352,7 +352,7 @@ def guillotine_optimum(L: int, W: int, l: int, w: int) -> tuple[int, bool]:  # n
     exact guillotine programme runs: raster states after dividing by gcd(l, w) within
     rect_packing._MEDIUM_STATES (40,000).
     """
-    from layoutgen.tiling import rect_packing
+    from layoutgen.tiling.rect import packing as rect_packing
 
     res = pack_rectangles(L, W, l, w, cut="guillotine")
     if res.count >= res.upper_bound or l == w:

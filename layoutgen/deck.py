@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import shapely
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -124,6 +125,29 @@ class Sheet(_Section):
     edge_y_mm: float = Field(ge=0, le=1000)
     roll_length_m: float = Field(gt=0, le=100000)
 
+    @property
+    def size_nm(self) -> tuple[int, int]:
+        """Width and length in whole nm (read exactly from the decimals)."""
+        return (to_nm(self.width_mm, "mm", "sheet.width_mm"),
+                to_nm(self.length_mm, "mm", "sheet.length_mm"))
+
+    @property
+    def edges_nm(self) -> tuple[int, int]:
+        """The edge exclusions along x and y in whole nm."""
+        return (to_nm(self.edge_x_mm, "mm", "sheet.edge_x_mm"),
+                to_nm(self.edge_y_mm, "mm", "sheet.edge_y_mm"))
+
+    @property
+    def usable_box_nm(self) -> tuple[int, int, int, int]:
+        """The sheet minus the edge exclusion: x0, y0, x1, y1 in whole nm."""
+        return usable_box_nm(*self.size_nm, *self.edges_nm)
+
+
+def usable_box_nm(width_nm: int, length_nm: int, edge_x_nm: int,
+                  edge_y_nm: int) -> tuple[int, int, int, int]:
+    """The one definition of the usable box: the sheet minus its edge exclusions (nm)."""
+    return edge_x_nm, edge_y_nm, width_nm - edge_x_nm, length_nm - edge_y_nm
+
 
 class Keepout(_Section):
     """A keep-out in sheet coordinates: a rectangle (lower-left corner x, y and size w, h) or a
@@ -142,6 +166,21 @@ class Keepout(_Section):
         if not self.wkt and not (self.w_mm > 0 and self.h_mm > 0):
             raise ValueError("a keep-out needs w_mm > 0 and h_mm > 0, or a polygon in wkt")
         return self
+
+    def geometry(self) -> shapely.Geometry:
+        """The keep-out's shapely geometry in sheet mm (rectangle or WKT polygon): the one
+        keep-out geometry the tiling, layout and DRC use."""
+        if self.wkt:
+            try:
+                g = shapely.from_wkt(self.wkt)
+            except shapely.errors.GEOSException as exc:
+                raise LayoutgenError(f"tiling.keepouts {self.name}: cannot read WKT "
+                                     f"({str(exc).splitlines()[0]})") from None
+            if g is None or g.geom_type not in ("Polygon", "MultiPolygon") or not g.is_valid:
+                raise LayoutgenError(
+                    f"tiling.keepouts {self.name}: the WKT must be a valid polygon")
+            return g
+        return shapely.box(self.x_mm, self.y_mm, self.x_mm + self.w_mm, self.y_mm + self.h_mm)
 
 
 class Tiling(_Section):
@@ -518,14 +557,12 @@ def _check_keepouts(deck: Deck, origin: dict[str, str]) -> None:
     """Every keep-out a readable polygon or rectangle inside the sheet (named by its key)."""
     if not deck.tiling.keepouts:
         return
-    from layoutgen.tiling.engine import keepout_geometry
-
     width = to_nm(deck.sheet.width_mm, "mm", "sheet.width_mm")
     length = to_nm(deck.sheet.length_mm, "mm", "sheet.length_mm")
     for i, k in enumerate(deck.tiling.keepouts):
         key = f"tiling.keepouts[{i}]"
         try:
-            x0, y0, x1, y1 = keepout_geometry(k).bounds
+            x0, y0, x1, y1 = k.geometry().bounds
         except LayoutgenError as exc:
             raise _blame((key,), str(exc), origin) from None
         if x0 < 0 or y0 < 0 or x1 * 1e6 > width + 0.5 or y1 * 1e6 > length + 0.5:
@@ -535,19 +572,37 @@ def _check_keepouts(deck: Deck, origin: dict[str, str]) -> None:
                          "(keep-outs must lie inside it)", origin)
 
 
+def check_spot_within_kerf(deck: Deck) -> None:
+    """Refuse a singulation spot wider than the kerf (exact on the nm grid)."""
+    spot = deck.laser.singulation.spot_um
+    kerf = deck.tiling.kerf_um
+    if deck.laser.singulation.enabled and (
+            to_nm(spot, "um", "laser.singulation.spot_um") > to_nm(kerf, "um", "tiling.kerf_um")):
+        raise LayoutgenError(
+            f"laser.singulation.spot_um = {spot:g} is wider than tiling.kerf_um = {kerf:g}: the "
+            "cut would eat into the neighbouring cells (need spot_um <= kerf_um)")
+
+
+def check_usable_area(deck: Deck) -> None:
+    """Refuse edge exclusions that leave no usable area on the sheet."""
+    x0, y0, x1, y1 = deck.sheet.usable_box_nm
+    if x1 <= x0 or y1 <= y0:
+        s = deck.sheet
+        raise LayoutgenError(
+            f"--edge: edge exclusion {s.edge_x_mm:g}/{s.edge_y_mm:g} mm leaves no usable area on "
+            f"a {s.width_mm:g} x {s.length_mm:g} mm sheet")
+
+
 def check_for_run(deck: Deck, origin: dict[str, str] | None = None) -> None:
     """What a run refuses about a deck on its own beyond load_deck's checks: a singulation spot
-    wider than the kerf, a sheet the tiling cannot take; errors name the key and its source."""
-    from layoutgen.tiling.engine import sheet_spec_from_deck
-    from layoutgen.toolpath.generate import _check_kerf
-
+    wider than the kerf, a sheet with no usable area; errors name the key and its source."""
     origin = origin or {}
     try:
-        _check_kerf(deck)
+        check_spot_within_kerf(deck)
     except LayoutgenError as exc:
         raise _blame(("laser.singulation.spot_um", "tiling.kerf_um"), str(exc), origin) from None
     try:
-        sheet_spec_from_deck(deck)
+        check_usable_area(deck)
     except LayoutgenError as exc:
         raise _blame(("sheet", "tiling"), str(exc), origin) from None
 

@@ -47,7 +47,9 @@ import numpy as np
 
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
+from layoutgen.export.manifest import read_manifest
 from layoutgen.fileio import atomic_path, check_input
+from layoutgen.layout import keepout_zones, sheet_nm, usable_box_nm
 from layoutgen.pattern import CELL_LAYERS
 from layoutgen.units import decimal_of
 
@@ -488,7 +490,6 @@ class _Checker:
                 reg = db.Region(s.polygon)
                 out.append((s.bbox(), reg, clearance, name))
                 seen.append(s.bbox())
-        from layoutgen.layout import keepout_zones
 
         for geom, clearance, name in keepout_zones(self.deck):
             for part in getattr(geom, "geoms", [geom]):
@@ -500,7 +501,6 @@ class _Checker:
         return out
 
     def _deck_clearance(self, box) -> float:  # noqa: ANN001
-        from layoutgen.layout import keepout_zones
 
         for geom, clearance, _ in keepout_zones(self.deck):
             x0, y0, x1, y1 = geom.bounds
@@ -511,7 +511,6 @@ class _Checker:
 
     def _check_usable(self) -> None:
         db = self.db
-        from layoutgen.layout import sheet_nm, usable_box_nm
 
         self.checks += ["USABLE.outside", "SHEET.outside"]
         ux0, uy0, ux1, uy1 = (self.coord(v, "nm") for v in usable_box_nm(self.deck))
@@ -556,7 +555,6 @@ class _Checker:
         return np.round(np.concatenate(parts)).astype(np.int64)
 
     def check_manifest(self, manifest_path: Path, n_cells: int) -> int:
-        from layoutgen.export.manifest import read_manifest
 
         man = read_manifest(manifest_path)
         self.checks += ["manifest.count", "manifest.position", "manifest.pad",

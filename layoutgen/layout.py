@@ -159,17 +159,12 @@ def snap_nm(xy_mm: np.ndarray) -> np.ndarray:
 
 def sheet_nm(deck: Deck) -> tuple[int, int]:
     """The sheet's width and length in nm (read exactly from the deck's decimals)."""
-    s = deck.sheet
-    return (to_nm(s.width_mm, "mm", "sheet.width_mm"), to_nm(s.length_mm, "mm", "sheet.length_mm"))
+    return deck.sheet.size_nm
 
 
 def usable_box_nm(deck: Deck) -> tuple[int, int, int, int]:
-    """The sheet minus the edge exclusion: x0, y0, x1, y1 in whole nm (integer arithmetic)."""
-    s = deck.sheet
-    w, length = sheet_nm(deck)
-    ex = to_nm(s.edge_x_mm, "mm", "sheet.edge_x_mm")
-    ey = to_nm(s.edge_y_mm, "mm", "sheet.edge_y_mm")
-    return ex, ey, w - ex, length - ey
+    """The sheet minus the edge exclusion: x0, y0, x1, y1 in whole nm."""
+    return deck.sheet.usable_box_nm
 
 
 def usable_box(deck: Deck) -> tuple[float, float, float, float]:
@@ -184,17 +179,7 @@ def kerf_nm(deck: Deck) -> int:
 
 def keepout_zones(deck: Deck) -> list[tuple[shapely.Geometry, float, str]]:
     """(geometry, clearance_mm, name) of every deck keep-out."""
-    out = []
-    for k in deck.tiling.keepouts:
-        wkt = getattr(k, "wkt", "")
-        if wkt:
-            from layoutgen.tiling.engine import keepout_geometry
-
-            g = keepout_geometry(k)
-        else:
-            g = shapely.box(k.x_mm, k.y_mm, k.x_mm + k.w_mm, k.y_mm + k.h_mm)
-        out.append((g, float(k.clearance_mm), k.name))
-    return out
+    return [(k.geometry(), float(k.clearance_mm), k.name) for k in deck.tiling.keepouts]
 
 
 def fiducial_cross(cx: float, cy: float, size_mm: float, width_mm: float) -> shapely.Polygon:

@@ -16,9 +16,24 @@ from layoutgen import cellgeom
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import LIFT_LIMITS
-from layoutgen.shapes import CellShape, describe, outline_vertices, transform_vertices
+from layoutgen.shapes import (
+    CellShape,
+    _arc_step,
+    curve_radius,
+    describe,
+    outline_vertices,
+    transform_vertices,
+)
 
 CELL_LAYERS = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
+
+
+def pass_count(width: float, spot: float, overlap: float) -> int:
+    """Parallel passes of a spot (overlapping by `overlap`) that scribe a band `width` wide
+    (the same count `scribe_passes` lays down; a fill of a bar 2 x width wide takes as many)."""
+    if width <= spot + 1e-9:
+        return 1
+    return int(math.ceil((width - spot) / (spot * (1 - overlap)) - 1e-9)) + 1
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,6 @@ def _pad_centre(anode: CellShape, pad_w: float, pad_h: float, deck: Deck,
 
 def outline_segments(outline: CellShape, tol_mm: float) -> int:
     """Vertices of the outline drawn with chords of sagitta <= tol_mm (estimated, no drawing)."""
-    from layoutgen.shapes import _arc_step, curve_radius
 
     if outline.kind == "polygon":
         return len(outline.vertices)
@@ -85,7 +99,6 @@ def check_work(outline: CellShape, deck: Deck) -> None:
     """Estimate, from the deck and the outline alone, the work the layout and the laser job
     will take (outline segments, scan fields, scribe and fill passes); refuse one that is over
     its limit with the key, the estimate and the limit (not under --force: LIFT_LIMITS)."""
-    from layoutgen.toolpath.contours import pass_count
 
     if LIFT_LIMITS.get():
         return

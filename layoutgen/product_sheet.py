@@ -6,11 +6,11 @@ from typing import Any
 
 from layoutgen.deck import Deck
 from layoutgen.sizing import Product
+from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 
 
 def sheet_figures(product: Product, deck: Deck) -> dict[str, Any]:
     """Tile the product's cell outline on the deck's sheet; products need `layers` cells each."""
-    from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 
     spec = sheet_spec_from_deck(deck)
     tiling = tile(product.cell, spec)

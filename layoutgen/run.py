@@ -8,13 +8,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from layoutgen import sizing
+from layoutgen import shapes, sizing
 from layoutgen.deck import Deck, load_deck
+from layoutgen.drc import run_drc
 from layoutgen.errors import LayoutgenError
+from layoutgen.export.layout_files import write_layout_files
+from layoutgen.export.placements import tiling_summary
+from layoutgen.export.toolpath_files import write_toolpath_files
 from layoutgen.fileio import check_out_dir, check_stem, checkpoint, staged_dir, write_text
 from layoutgen.job import Job
+from layoutgen.layout import build_layout
 from layoutgen.lot import LotPlan, lot_plan
+from layoutgen.render.tiling import tiling_preview
+from layoutgen.render.toolpath import toolpath_preview
+from layoutgen.report import write_report
+from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 from layoutgen.tiling.result import Tiling
+from layoutgen.toolpath.generate import build_toolpath
+from layoutgen.toolpath.metrics import job_metrics, rounded
 from layoutgen.units import parse_size
 
 STAGES = ("sizing", "tiling", "layout", "toolpaths", "report")
@@ -45,7 +56,6 @@ def resolve_deck(job: Job, rules: list[str] | None = None, sets: list[str] | Non
 
 def footprint_of_job(job: Job):  # noqa: ANN201
     """The product outline the job describes."""
-    from layoutgen import shapes
 
     p = job.product
     names = sizing.Names.job(job.source)
@@ -94,7 +104,6 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
             overwrite: bool = False) -> RunResult:
     """Run every stage and write every output into out_dir (staged: all or nothing; a folder
     holding another job's files is refused unless `overwrite`)."""
-    from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 
     def say(stage: str) -> None:
         checkpoint()  # a signal lost in a finaliser stops the run here
@@ -130,7 +139,6 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
         say("toolpaths")
         summary["laser"] = _toolpath_stage(job, layout, tmp, files)
         say("report")
-        from layoutgen.report import write_report
 
         write_text(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
         files.append("summary.json")
@@ -140,7 +148,6 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
 
 
 def _sheet_summary(tiling: Tiling) -> dict[str, Any]:
-    from layoutgen.tiling.export import tiling_summary
 
     return tiling_summary(tiling, with_placements=False)
 
@@ -148,10 +155,6 @@ def _sheet_summary(tiling: Tiling) -> dict[str, Any]:
 def _layout_stage(job: Job, deck: Deck, product: sizing.Product, tiling: Tiling, spec,  # noqa: ANN001
                   tmp: Path, files: list[str]) -> tuple[Any, dict[str, Any]]:
     """GDS (+ OASIS) + .lyp + cells.csv + previews; the DRC runs on the written GDS."""
-    from layoutgen.drc import run_drc
-    from layoutgen.layout import build_layout
-    from layoutgen.layout_files import write_layout_files
-    from layoutgen.tiling.preview import tiling_preview
 
     name = job.product.name
     layout = build_layout(tiling, product.cell, deck)
@@ -177,10 +180,6 @@ def _layout_stage(job: Job, deck: Deck, product: sizing.Product, tiling: Tiling,
 
 def _toolpath_stage(job: Job, layout, tmp: Path, files: list[str]) -> dict[str, Any]:  # noqa: ANN001
     """Laser job files in the formats the job asks for, a toolpath preview and the metrics."""
-    from layoutgen.toolpath.generate import build_toolpath
-    from layoutgen.toolpath.jobfiles import write_toolpath_files
-    from layoutgen.toolpath.metrics import job_metrics, rounded
-    from layoutgen.toolpath.preview import toolpath_preview
 
     tp = build_toolpath(layout)
     laser_formats = tuple(f for f in job.outputs.formats if f not in ("gds", "oasis"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from layoutgen import cellgeom
+from layoutgen import cellgeom, shapes
 from layoutgen.deck import Deck, shown
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, area
@@ -280,7 +280,6 @@ def _grid_up(mm: float) -> float:
 def footprint_of(kind: str, width: float, height: float, corner_radius: float = 0.0,
                  names: Names = CLI) -> CellShape:
     """Build a product footprint shape (validated by shapes; no side past MAX_LENGTH_MM)."""
-    from layoutgen import shapes
 
     if kind == "rect":
         fp = shapes.rect(width, height)

@@ -25,7 +25,7 @@ from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import _chain_pieces
 from layoutgen.tiling.engine import SheetSpec, estimate_count, tile
 from layoutgen.tiling.polygons import nfp_pieces, simplified_outline
-from layoutgen.tiling.rect_packing import pack_rectangles
+from layoutgen.tiling.rect.packing import pack_rectangles
 
 MEM_BYTES = 3 << 30  # the bombs took 3.7 to 24 GB before
 CPU_S = 90  # and ran for minutes

@@ -62,7 +62,7 @@ def test_toolpath_bad_input(cli, tmp_path: Path, args: list, words: list) -> Non
 
 
 def test_toolpath_failure_leaves_no_files(cli, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    import layoutgen.export.svg as svg
+    import layoutgen.export.toolpath_files as svg
     from layoutgen.errors import LayoutgenError
 
     def boom(*_a, **_k):  # noqa: ANN002, ANN003, ANN202

@@ -310,7 +310,7 @@ def independent_bounds(x: int, y: int, a: int, b: int) -> tuple[int, int]:
 @pytest.mark.parametrize("cut", ["free", "guillotine"])
 def test_rounding_solver_never_claims_a_false_optimum(sheet_nm: tuple[int, int],
                                                       cut: str) -> None:
-    from layoutgen.tiling import rect_packing
+    from layoutgen.tiling.rect import packing as rect_packing
 
     sx, sy = sheet_nm
     gcd_units = max(sx, sy) // math.gcd(A_NM, B_NM)

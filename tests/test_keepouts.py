@@ -16,7 +16,7 @@ from layoutgen.errors import LayoutgenError
 from layoutgen.tiling import keepouts as K
 from layoutgen.tiling.verify import verify_placements
 
-HAVE_RECT = importlib.util.find_spec("layoutgen.tiling.rect_packing") is not None
+HAVE_RECT = importlib.util.find_spec("layoutgen.tiling.rect.packing") is not None
 
 
 def _grid_packer(w: float, h: float, kerf: float):

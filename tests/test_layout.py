@@ -202,7 +202,7 @@ def test_million_cells_lay_out_fast() -> None:
 
 
 def test_previews_vector_and_raster(tmp_path, monkeypatch) -> None:
-    from layoutgen import preview
+    from layoutgen.render import layout as preview
 
     deck = load_deck()
     shape = rounded(10, 8, 1)

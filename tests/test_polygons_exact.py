@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from layoutgen import shapes as S
 from layoutgen.tiling import polygons as P
-from layoutgen.tiling.rect_packing import pack_rectangles
+from layoutgen.tiling.rect.packing import pack_rectangles
 from layoutgen.units import to_nm
 
 L_SHAPE = S.polygon(np.array([(0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10)], float))

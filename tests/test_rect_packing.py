@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layoutgen.errors import LayoutgenError
-from layoutgen.tiling import rect_packing as RP
-from layoutgen.tiling.rect_bounds import bound_arrays, knapsack_bound, upper_bound
-from layoutgen.tiling.rect_packing import exact_integers, pack_int, pack_rectangles
+from layoutgen.tiling.rect import packing as RP
+from layoutgen.tiling.rect.bounds import bound_arrays, knapsack_bound, upper_bound
+from layoutgen.tiling.rect.packing import exact_integers, pack_int, pack_rectangles
 
 EPS = 1e-7
 
@@ -162,7 +162,7 @@ def _exact_l(bx: int, by: int, x: int, y: int, a: int, b: int) -> int:
 @given(a=st.integers(1, 4), b=st.integers(2, 4), bx=st.integers(4, 9), by=st.integers(4, 9),
        fx=st.floats(0.2, 1.0), fy=st.floats(0.2, 1.0))
 def test_l_piece_line_bound_is_an_upper_bound(a, b, bx, by, fx, fy):
-    from layoutgen.tiling.lshape_kernel import line_bound
+    from layoutgen.tiling.rect.lshape_kernel import line_bound
 
     x, y = max(1, int(bx * fx)), max(1, int(by * fy))
     assert line_bound(bx, by, x, y, a, b) >= _exact_l(bx, by, x, y, a, b)
@@ -172,14 +172,14 @@ def test_l_piece_line_bound_is_an_upper_bound(a, b, bx, by, fx, fy):
 @given(a=st.integers(2, 15), b=st.integers(2, 15), x=st.integers(15, 150),
        y=st.integers(15, 150))
 def test_l_piece_line_bound_of_a_rectangle_is_the_knapsack_bound(a, b, x, y):
-    from layoutgen.tiling.lshape_kernel import line_bound
+    from layoutgen.tiling.rect.lshape_kernel import line_bound
 
     assert line_bound(x, y, x, y, a, b) == knapsack_bound(x, y, a, b)
 
 
 def _window_bound(x: int, y: int, a: int, b: int) -> np.ndarray:
-    from layoutgen.tiling.rect_bounds import normal_marks
-    from layoutgen.tiling.window_bound import window_product_table
+    from layoutgen.tiling.rect.bounds import normal_marks
+    from layoutgen.tiling.rect.window_bound import window_product_table
 
     normals = np.flatnonzero(normal_marks(max(x, y), a, b))
     return window_product_table(normals, a, b, normals[normals <= x], normals[normals <= y])
@@ -189,7 +189,7 @@ def _window_bound(x: int, y: int, a: int, b: int) -> np.ndarray:
 @given(a=st.integers(1, 4), b=st.integers(2, 4), x=st.integers(2, 9), y=st.integers(2, 9))
 def test_window_product_bound_is_an_upper_bound(a, b, x, y):
     table = _window_bound(x, y, a, b)
-    from layoutgen.tiling.rect_bounds import normal_marks
+    from layoutgen.tiling.rect.bounds import normal_marks
 
     normals = np.flatnonzero(normal_marks(max(x, y), a, b))
     xs, ys = normals[normals <= x], normals[normals <= y]
@@ -211,7 +211,7 @@ def test_window_product_bound_proves_what_the_line_bounds_cannot():
 def test_compiled_searches_stay_in_bounds(tmp_path):
     """The numba kernels, recompiled with bounds checking, never index outside their arrays."""
     code = (
-        "from layoutgen.tiling.rect_packing import pack_rectangles as p\n"
+        "from layoutgen.tiling.rect.packing import pack_rectangles as p\n"
         "for d, n in (((43, 26, 7, 3), 53), ((49, 28, 8, 3), 57), ((69, 47, 8, 7), 54)):\n"
         "    assert p(*d, time_limit_s=5).count == n, d\n"
         "assert p(116, 89, 10, 7, time_limit_s=0.3).count >= 146\n"
@@ -319,8 +319,8 @@ def test_knapsack_bound_matches_brute_force(x, y, a, b):
 
 def test_guillotine_table_matches_reference():
     """Raster-point guillotine DP (wavefront) equals the DP over every integer cut."""
-    from layoutgen.tiling.rect_bounds import normal_marks
-    from layoutgen.tiling.rect_guillotine import guillotine_table, make_axis
+    from layoutgen.tiling.rect.bounds import normal_marks
+    from layoutgen.tiling.rect.guillotine import guillotine_table, make_axis
 
     rng = random.Random(11)
     for _ in range(12):
@@ -342,7 +342,7 @@ def test_guillotine_table_matches_reference():
 
 
 def test_item_table_cache_does_not_change_results():
-    from layoutgen.tiling import rect_guillotine
+    from layoutgen.tiling.rect import guillotine as rect_guillotine
 
     rect_guillotine._TABLES.clear()
     cold = pack_rectangles(43, 26, 7, 3, cut="guillotine")
@@ -354,7 +354,7 @@ def test_item_table_cache_does_not_change_results():
 def _reduced(L: int, W: int, l: int, w: int) -> tuple[int, int, int, int]:  # noqa: E741, N803
     import math
 
-    from layoutgen.tiling.rect_bounds import floor_map, normal_marks
+    from layoutgen.tiling.rect.bounds import floor_map, normal_marks
 
     g = math.gcd(l, w)
     L, W, l, w = L // g, W // g, l // g, w // g  # noqa: E741, N806

@@ -13,6 +13,8 @@ try:  # typer >= 0.20 vendors its own click
 except ImportError:  # pragma: no cover - older typer on plain click
     from click import exceptions as click_exc
 
+from layoutgen import fileio
+from layoutgen.cli import rules_cmd, size_cmd
 from layoutgen.errors import LayoutgenError
 
 app = typer.Typer(
@@ -26,11 +28,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from layoutgen.cli import rules_cmd, size_cmd
 
     for module in (rules_cmd, size_cmd):
         module.register(app)
-    for name in ("tile_cmd", "layout_cmd", "toolpath_cmd", "run_cmd"):
+    for name in ("tile_cmd", "layout_cmd", "toolpath_cmd", "run_cmd", "bin_cmd", "stack_cmd"):
         try:
             module = __import__(f"layoutgen.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -67,7 +68,6 @@ def _interrupted(signum: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback;
     SIGINT/SIGTERM/SIGHUP remove staged output and exit 130/143/129 with one line."""
-    from layoutgen import fileio
 
     args = list(sys.argv[1:] if argv is None else argv)
     token = fileio.LIFT_LIMITS.set(False)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from layoutgen.deck import load_deck
+
 
 def flag(*names: str, help: str) -> Any:  # noqa: A002 - typer's own keyword
     """An on/off option: no value, so no '<bool>' metavar in --help."""
@@ -49,7 +51,6 @@ JsonOpt = Annotated[bool, flag("--json", help="Print one JSON object instead of 
 
 def deck_from(rules: list[str] | None, sets: list[str] | None):  # noqa: ANN201
     """Resolve the deck from --rules files and --set overrides."""
-    from layoutgen.deck import load_deck
 
     return load_deck(rules or [], sets or [])
 

@@ -24,6 +24,13 @@ from layoutgen.cli.sheet_opts import (
     SheetOpt,
     resolve,
 )
+from layoutgen.deck import load_deck
+from layoutgen.drc import run_drc
+from layoutgen.errors import LayoutgenError
+from layoutgen.export.layout_files import write_layout_files
+from layoutgen.fileio import LIFT_LIMITS, check_input, check_stem, staged_dir
+from layoutgen.layout import build_layout
+from layoutgen.tiling.engine import tile
 
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]
 NameOpt = Annotated[str, typer.Option("--name", help="File stem and GDS top-cell name.")]
@@ -39,7 +46,6 @@ OverwriteOpt = Annotated[bool, typer.Option(
 
 
 def _check_name(name: str) -> None:
-    from layoutgen.fileio import check_stem
 
     check_stem(name, "--name")
 
@@ -90,10 +96,6 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Patterning layout: <name>.gds/.oas/.lyp/.rules.toml, cells.csv, preview.png/.svg."""
-        from layoutgen.fileio import LIFT_LIMITS, staged_dir
-        from layoutgen.layout import build_layout
-        from layoutgen.layout_files import write_layout_files
-        from layoutgen.tiling.engine import tile
 
         _check_name(name)
         LIFT_LIMITS.set(force)
@@ -107,7 +109,6 @@ def register(app: typer.Typer) -> None:
             info, files = write_layout_files(layout, deck, tmp, name, flat=flat, oasis=oasis,
                                              preview=not no_preview)
             if drc:  # on the staged file: the markers move in with the layout
-                from layoutgen.drc import run_drc
 
                 report = run_drc(tmp / f"{name}.gds", deck, tmp / "cells.csv")
                 files.append(f"{name}.drc.gds")
@@ -168,10 +169,6 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Check a layout file against the rule deck; exit 1 on violations (<name>.drc.gds)."""
-        from layoutgen.deck import load_deck
-        from layoutgen.drc import run_drc
-        from layoutgen.errors import LayoutgenError
-        from layoutgen.fileio import LIFT_LIMITS, check_input
 
         LIFT_LIMITS.set(force)
         path = check_input(file, "layout file", "layout")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, deck_from, print_json
+from layoutgen.deck import check_deck_file, deck_to_toml
 
 
 def register(app: typer.Typer) -> None:
@@ -16,7 +17,6 @@ def register(app: typer.Typer) -> None:
     @rules_app.command("show")
     def show(rules: RulesOpt = None, sets: SetOpt = None, as_json: JsonOpt = False) -> None:
         """Print the resolved deck (defaults <- --rules files <- --set overrides)."""
-        from layoutgen.deck import deck_to_toml
 
         deck = deck_from(rules, sets)
         if as_json:
@@ -27,7 +27,6 @@ def register(app: typer.Typer) -> None:
     @rules_app.command("check")
     def check(files: Annotated[list[str], typer.Argument(help="Deck files to validate.")]) -> None:
         """Validate deck files (each on top of the defaults); exit 2 on the first error."""
-        from layoutgen.deck import check_deck_file
 
         for f in files:
             check_deck_file(f)

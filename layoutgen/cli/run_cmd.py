@@ -7,6 +7,9 @@ from typing import Annotated
 import typer
 
 from layoutgen.cli.common import JsonOpt, print_json, print_table
+from layoutgen.fileio import LIFT_LIMITS
+from layoutgen.job import load_job
+from layoutgen.run import STAGES, run_job
 
 OverwriteOpt = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
@@ -27,9 +30,6 @@ def register(app: typer.Typer) -> None:
         """Sizing -> tiling -> layout -> toolpaths -> exports, report.html and summary.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from layoutgen.fileio import LIFT_LIMITS
-        from layoutgen.job import load_job
-        from layoutgen.run import STAGES, run_job
 
         LIFT_LIMITS.set(force)
         job = load_job(job_file)

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
+from layoutgen import shapes
 from layoutgen.cli.common import flag
+from layoutgen.deck import load_deck
+from layoutgen.errors import LayoutgenError
+from layoutgen.job import load_job
+from layoutgen.run import resolve_deck, size_product
+from layoutgen.tiling.engine import sheet_spec_from_deck
+from layoutgen.units import parse_length, parse_length_nm, parse_size
 
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="Sheet WxL, x by y (default: the deck's sheet).")]
@@ -55,8 +62,6 @@ class SheetJob:
 def _flag_overrides(sheet: str | None, kerf: str | None, edge: str | None,
                     keepouts: list[str] | None, rotation: str | None, cut: str | None
                     ) -> list[tuple[str, dict[str, Any]]]:
-    from layoutgen.errors import LayoutgenError
-    from layoutgen.units import parse_length, parse_length_nm, parse_size
 
     flags: list[tuple[str, dict[str, Any]]] = []
     if sheet is not None:
@@ -95,9 +100,6 @@ def _flag_overrides(sheet: str | None, kerf: str | None, edge: str | None,
 def cell_shape_from(cell: str | None, shape: str | None, corner_radius: str,
                     polygon: str | None):  # noqa: ANN201
     """The cell outline the flags describe."""
-    from layoutgen import shapes
-    from layoutgen.errors import LayoutgenError
-    from layoutgen.units import parse_length, parse_size
 
     if polygon:
         if shape not in (None, "polygon"):
@@ -130,8 +132,6 @@ def resolve_sheet(rules: list[str] | None, sets: list[str] | None, sheet: str | 
                   keepouts: list[str] | None, rotation: str | None, cut: str | None,
                   ) -> SheetJob:
     """Deck (with the flags applied), the cell outline and the sheet spec."""
-    from layoutgen.deck import load_deck
-    from layoutgen.tiling.engine import sheet_spec_from_deck
 
     flags = _flag_overrides(sheet, kerf, edge, keepouts, rotation, cut)
     deck = load_deck(rules or [], sets or [], flags)
@@ -144,14 +144,10 @@ def resolve(job_file: str | None, rules: list[str] | None, sets: list[str] | Non
             polygon: str | None, kerf: str | None, edge: str | None,
             keepouts: list[str] | None, rotation: str | None, cut: str | None) -> SheetJob:
     """From a job file (its product sized to give the cell) or from the sheet/cell options."""
-    from layoutgen.errors import LayoutgenError
 
     if not job_file:
         return resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf,
                              edge, keepouts, rotation, cut)
-    from layoutgen.job import load_job
-    from layoutgen.run import resolve_deck, size_product
-    from layoutgen.tiling.engine import sheet_spec_from_deck
 
     if any(v is not None for v in (sheet, cell, shape, polygon, kerf, edge, keepouts, rotation,
                                    cut)):

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
+from layoutgen import sizing
 from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, deck_from, print_json, print_table
+from layoutgen.deck import with_values
+from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import write_text
+from layoutgen.product_sheet import sheet_figures
+from layoutgen.render.sweep import sweep_plot
+from layoutgen.sweep import run_sweep, sweep_csv
+from layoutgen.units import parse_length, parse_positive_length, parse_size
 
 FootprintOpt = Annotated[
     str | None,
@@ -34,8 +42,6 @@ SheetOpt = Annotated[
 
 
 def _sheet_deck(deck, sheet: str | None):  # noqa: ANN001, ANN202
-    from layoutgen.deck import with_values
-    from layoutgen.units import parse_size
 
     if not sheet:
         return deck
@@ -47,9 +53,6 @@ def solve(deck, footprint: str | None, shape: str, corner_radius: str, layers: i
           capacity: float | None, retention: float, max_thickness: str | None,
           aspect: float | None, width: str | None):  # noqa: ANN201
     """Dispatch one sizing query to the library (the flags decide which)."""
-    from layoutgen import sizing
-    from layoutgen.errors import LayoutgenError
-    from layoutgen.units import parse_length, parse_positive_length, parse_size
 
     r = parse_length(corner_radius, "--corner-radius")
     t_max = parse_positive_length(max_thickness, "--max-thickness") if max_thickness else None
@@ -147,7 +150,6 @@ def register(app: typer.Typer) -> None:
         data = product.as_dict()
         rows = product_rows(product)
         if sheet:
-            from layoutgen.product_sheet import sheet_figures
 
             fig = sheet_figures(product, _sheet_deck(deck, sheet))
             data.update(fig)
@@ -176,7 +178,6 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Candidate footprints side by side: layers, VED, cells per sheet, products per roll m."""
-        from layoutgen.product_sheet import sheet_figures
 
         deck = deck_from(rules, sets)
         sdeck = _sheet_deck(deck, sheet)
@@ -218,7 +219,6 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Sweep one numeric deck key and tabulate the product at each value."""
-        from layoutgen.sweep import run_sweep, sweep_csv, sweep_plot
 
         deck = deck_from(rules, sets)
         table = run_sweep(
@@ -227,7 +227,6 @@ def register(app: typer.Typer) -> None:
                             max_thickness, None, None),
         )
         if csv:
-            from layoutgen.fileio import write_text
 
             write_text(csv, sweep_csv(table))
         if plot:

@@ -21,6 +21,10 @@ from layoutgen.cli.sheet_opts import (
     SheetOpt,
     resolve_sheet,
 )
+from layoutgen.export.placements import placements_csv, tiling_summary
+from layoutgen.fileio import LIFT_LIMITS, staged_dir
+from layoutgen.render.tiling import tiling_preview
+from layoutgen.tiling.engine import tile, verify_tiling
 
 OutOpt = Annotated[
     str | None,
@@ -55,9 +59,6 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Place the most cell outlines on the sheet (kerf, edges, keep-outs, rotation)."""
-        from layoutgen.fileio import LIFT_LIMITS
-        from layoutgen.tiling.engine import tile, verify_tiling
-        from layoutgen.tiling.export import tiling_summary
 
         LIFT_LIMITS.set(force)
         job = resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
@@ -98,9 +99,6 @@ def register(app: typer.Typer) -> None:
 def write_tiling_outputs(out: str, tiling, job, *, overwrite: bool = False) -> None:  # noqa: ANN001
     """placements.csv + previews, staged so a failure leaves nothing half-written (a folder
     holding another job's files is refused unless `overwrite`)."""
-    from layoutgen.fileio import staged_dir
-    from layoutgen.tiling.export import placements_csv
-    from layoutgen.tiling.preview import tiling_preview
 
     with staged_dir(out, overwrite=overwrite) as tmp:
         (tmp / "placements.csv").write_text(placements_csv(tiling), encoding="utf-8")

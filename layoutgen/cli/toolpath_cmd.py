@@ -22,6 +22,14 @@ from layoutgen.cli.sheet_opts import (
     SheetOpt,
     resolve,
 )
+from layoutgen.export.job_json import job_header
+from layoutgen.export.toolpath_files import parse_formats, write_toolpath_files
+from layoutgen.fileio import LIFT_LIMITS, check_stem, staged_dir
+from layoutgen.layout import build_layout
+from layoutgen.render.toolpath import toolpath_preview
+from layoutgen.tiling.engine import tile
+from layoutgen.toolpath.generate import build_toolpath
+from layoutgen.toolpath.metrics import job_metrics
 
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]
 FormatOpt = Annotated[
@@ -60,12 +68,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Laser toolpaths: fiducials, isolation scribes, singulation; ordered, split in scan
         fields, written as .ngc (LinuxCNC), .gcode (GRBL), .dxf, .svg and .job.json."""
-        from layoutgen.fileio import LIFT_LIMITS, check_stem, staged_dir
-        from layoutgen.layout import build_layout
-        from layoutgen.tiling.engine import tile
-        from layoutgen.toolpath.generate import build_toolpath
-        from layoutgen.toolpath.jobfiles import parse_formats, write_toolpath_files
-        from layoutgen.toolpath.metrics import job_metrics
 
         fmts = parse_formats(formats)
         check_stem(name, "--name")
@@ -79,13 +81,11 @@ def register(app: typer.Typer) -> None:
         with staged_dir(out, overwrite=overwrite) as tmp:
             files = [p.name for p in write_toolpath_files(tp, tmp, name, fmts)]
             if preview:
-                from layoutgen.toolpath.preview import toolpath_preview
 
                 toolpath_preview(tp, tmp / "toolpath.png")
                 files.append("toolpath.png")
         m = job_metrics(tp)
         if as_json:
-            from layoutgen.export.job_json import job_header
 
             head = job_header(tp)
             head["cells"] = tiling.count

@@ -8,17 +8,23 @@ decomposition that packs the free area around them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
-from layoutgen.deck import Deck
+from layoutgen.deck import Deck, usable_box_nm
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.shapes import CellShape, area, describe
+from layoutgen.tiling import keepouts as ko
+from layoutgen.tiling.circles import pack_circles_nm
+from layoutgen.tiling.polygons import nfp_pieces, pack_polygons_nm, simplified_outline
+from layoutgen.tiling.rect.packing import pack_int
 from layoutgen.tiling.result import Tiling
+from layoutgen.tiling.verify import verify_placements
 from layoutgen.units import NM_PER_MM, nm_to_mm, to_nm
 
 
@@ -54,8 +60,7 @@ class SheetSpec:
 
     @property
     def usable_box_nm(self) -> tuple[int, int, int, int]:
-        return (self.edge_x_nm, self.edge_y_nm, self.width_nm - self.edge_x_nm,
-                self.length_nm - self.edge_y_nm)
+        return usable_box_nm(self.width_nm, self.length_nm, self.edge_x_nm, self.edge_y_nm)
 
     @property
     def usable_size_nm(self) -> tuple[int, int]:
@@ -92,20 +97,6 @@ class SheetSpec:
         return nm_to_mm(uw), nm_to_mm(uh)
 
 
-def keepout_geometry(k) -> shapely.Geometry:  # noqa: ANN001
-    """The shapely geometry of a deck keep-out (rectangle or WKT polygon)."""
-    if k.wkt:
-        try:
-            g = shapely.from_wkt(k.wkt)
-        except shapely.errors.GEOSException as exc:
-            raise LayoutgenError(f"tiling.keepouts {k.name}: cannot read WKT "
-                                 f"({str(exc).splitlines()[0]})") from None
-        if g is None or g.geom_type not in ("Polygon", "MultiPolygon") or not g.is_valid:
-            raise LayoutgenError(f"tiling.keepouts {k.name}: the WKT must be a valid polygon")
-        return g
-    return shapely.box(k.x_mm, k.y_mm, k.x_mm + k.w_mm, k.y_mm + k.h_mm)
-
-
 def sheet_spec_from_deck(deck: Deck) -> SheetSpec:
     """The SheetSpec the deck describes (CLI flags arrive as deck overrides)."""
     sh, t = deck.sheet, deck.tiling
@@ -115,7 +106,7 @@ def sheet_spec_from_deck(deck: Deck) -> SheetSpec:
         edge_x_nm=to_nm(sh.edge_x_mm, "mm", "sheet.edge_x_mm"),
         edge_y_nm=to_nm(sh.edge_y_mm, "mm", "sheet.edge_y_mm"),
         kerf_nm=to_nm(t.kerf_um, "um", "tiling.kerf_um"), rotation=t.rotation, cut=t.cut,
-        keepouts=tuple(KeepoutRegion(keepout_geometry(k),
+        keepouts=tuple(KeepoutRegion(k.geometry(),
                                      to_nm(k.clearance_mm, "mm", f"tiling.keepouts {k.name}"),
                                      k.name)
                        for k in t.keepouts),
@@ -205,7 +196,6 @@ def polygon_outline(shape: CellShape, spec: SheetSpec, force: bool = False
     polygons take over tiling.max_nfp_pieces convex-piece pairs is simplified outward within
     layout.chord_tolerance_um (the result contains it, so cells still never come closer than
     the kerf); if it is still over, it is refused unless `force`."""
-    from layoutgen.tiling.polygons import nfp_pieces, simplified_outline
 
     v = shape.vertices_nm
     n, pieces = len(v), nfp_pieces(v)
@@ -254,9 +244,7 @@ def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
                      if shape.kind == "polygon" and not _is_axis_rectangle(shape)
                      else (None, ""))
     if spec.keepouts:
-        from layoutgen.tiling.keepout_front import tile_with_keepouts
-
-        x, y, rot, strategy, ub, method = tile_with_keepouts(shape, spec, force=force)
+        x, y, rot, strategy, ub, method = _tile_with_keepouts(shape, spec, force)
     elif shape.kind in ("rect", "rounded"):
         x, y, rot, strategy, ub, method = _tile_rects(shape, spec, spec.usable_box_nm)
     elif shape.kind == "circle":
@@ -274,9 +262,32 @@ def tile(shape: CellShape, spec: SheetSpec, *, force: bool = False) -> Tiling:
 Placed = tuple[np.ndarray, np.ndarray, np.ndarray, str, int, str]  # x_nm, y_nm, rot, ...
 
 
+def _tile_with_keepouts(shape: CellShape, spec: SheetSpec, force: bool) -> Placed:
+    """A sheet with keep-outs: the block packer for the cell family packs the free area around
+    them; the free sheet's bound caps the decomposition's."""
+    k = spec.kerf_nm
+    rect_cell = None
+    packer: ko.BlockPacker
+    if shape.kind in ("rect", "rounded"):
+        rect_cell = (shape.width_nm, shape.height_nm)
+        packer = ko.rect_reduced_packer_nm(shape.width_nm, shape.height_nm, k, cut=spec.cut,
+                                           rotation=spec.rotation)
+    elif shape.kind == "circle":
+        packer = ko.circle_block_packer_nm(shape.width_nm, k)
+    else:
+        outline, _ = polygon_outline(shape, spec, force)
+        packer = ko.polygon_block_packer_nm(shape, k, orientations(shape, spec.rotation), outline)
+    free = tile(shape, dataclasses.replace(spec, keepouts=()), force=force)
+    res = ko.pack_with_keepouts_nm(
+        spec.usable_box_nm, [(z.geometry, z.clearance_nm) for z in spec.keepouts], packer,
+        shape=shape, kerf=k, base_upper_bound=free.upper_bound, rect_cell=rect_cell)
+    return (np.asarray(res.x, np.int64), np.asarray(res.y, np.int64),
+            np.asarray(res.rotation_deg, float), f"keep-outs/{res.strategy}",
+            int(res.upper_bound), res.bound_method)
+
+
 def _tile_rects(shape: CellShape, spec: SheetSpec, box: tuple[int, int, int, int]) -> Placed:
     """Rectangles by their box on the reduced problem (L' = L + k, l' = l + k), in nm."""
-    from layoutgen.tiling.rect_packing import pack_int
 
     k = spec.kerf_nm
     x0, y0, x1, y1 = box
@@ -315,7 +326,6 @@ def _tile_rect_polygon(shape: CellShape, spec: SheetSpec) -> Placed:
 
 
 def _tile_circles(shape: CellShape, spec: SheetSpec) -> Placed:
-    from layoutgen.tiling.circles import pack_circles_nm
 
     uw, uh = spec.usable_size_nm
     x, y, strategy, ub, method = pack_circles_nm(uw, uh, shape.width_nm, spec.kerf_nm)
@@ -326,7 +336,6 @@ def _tile_circles(shape: CellShape, spec: SheetSpec) -> Placed:
 
 def _tile_polygons(shape: CellShape, spec: SheetSpec, outline: np.ndarray | None = None,
                    max_cells: int | None = None) -> Placed:
-    from layoutgen.tiling.polygons import pack_polygons_nm
 
     uw, uh = spec.usable_size_nm
     rots = tuple(orientations(shape, spec.rotation))
@@ -372,7 +381,6 @@ def make_tiling(x_nm: np.ndarray, y_nm: np.ndarray, rot: np.ndarray, strategy: s
 
 def verify_tiling(tiling: Tiling, shape: CellShape, spec: SheetSpec):  # noqa: ANN201
     """Run the independent check (shapely, not the packers' arithmetic) on a tiling."""
-    from layoutgen.tiling.verify import verify_placements
 
     usable = shapely.box(*spec.usable_box)
     return verify_placements(

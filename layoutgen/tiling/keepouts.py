@@ -30,6 +30,9 @@ from shapely.geometry.base import BaseGeometry
 
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, halo_area
+from layoutgen.tiling.circles import pack_circles_nm
+from layoutgen.tiling.polygons import pack_polygons_nm
+from layoutgen.tiling.rect.packing import pack_int
 from layoutgen.tiling.verify import keepout_mask, keepout_pair
 from layoutgen.units import NM_PER_MM, mm_to_nm, nm_to_mm
 
@@ -469,7 +472,6 @@ def _empty() -> Placements:
 
 def circle_block_packer_nm(d: int, kerf: int) -> BlockPacker:
     """Block packer for circles of diameter d nm (best of the circle strategies per block)."""
-    from layoutgen.tiling.circles import pack_circles_nm
 
     def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
         if x1 - x0 < d or y1 - y0 < d:
@@ -485,7 +487,6 @@ def polygon_block_packer_nm(shape: CellShape, kerf: int,
                             outline_nm: np.ndarray | None = None) -> BlockPacker:
     """Block packer for polygon cells via `pack_polygons_nm` (packing `outline_nm`, an outline
     containing the cell's, when given)."""
-    from layoutgen.tiling.polygons import pack_polygons_nm
 
     def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
         if x1 - x0 <= 0 or y1 - y0 <= 0:
@@ -517,7 +518,6 @@ def rect_reduced_packer_nm(length: int, width: int, kerf: int, *, cut: str = "fr
                            rotation: str = "any", time_limit_s: float = 2.0) -> BlockPacker:
     """Block packer for kerf-reduced blocks (see `pack_with_keepouts_nm(rect_cell=...)`): the
     block is packed with (l + k) x (w + k) boxes as it is; each cell sits at its box's corner."""
-    from layoutgen.tiling.rect_packing import pack_int
 
     def pack(x0: int, y0: int, x1: int, y1: int) -> Placements:
         bw, bh = x1 - x0, y1 - y0

@@ -42,6 +42,7 @@ from shapely.geometry import Polygon
 
 from layoutgen.errors import LayoutgenError
 from layoutgen.shapes import CellShape, halo_area, outline_vertices, transform_vertices
+from layoutgen.tiling.rect.packing import pack_rectangles
 from layoutgen.units import NM_PER_MM, mm_to_nm
 
 __all__ = ["pack_polygons", "pack_polygons_nm", "minkowski_sum", "no_fit_polygon",
@@ -851,7 +852,6 @@ def _box_vertices(v: np.ndarray, shape: CellShape) -> np.ndarray:
 def _box_grid(boxg: _Geom, quarters: list[int], W: int, H: int, k: int,
               max_cells: int | None = 10_000_000):
     """The bounding-box grid from the exact rectangle engine: (x, y, q, description)."""
-    from layoutgen.tiling.rect_packing import pack_rectangles
 
     b = boxg.box[0]
     bw, bh = b[2] - b[0], b[3] - b[1]

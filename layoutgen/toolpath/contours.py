@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.pattern import pass_count
 from layoutgen.toolpath.model import ARC_CCW, ARC_CW, ARC_INSIDE, ARC_LINE, Paths, circumcentres
 
 N_DIRECTIONS = 8  # start-point candidates: the vertex facing each of 8 compass directions
@@ -64,14 +65,6 @@ def start_at(ring: np.ndarray, direction: np.ndarray) -> np.ndarray:
 def _offset(poly: shapely.Polygon, d: float) -> shapely.Geometry:
     """Polygon offset by d (outward > 0), sharp corners kept (mitre)."""
     return poly.buffer(d, join_style="mitre", mitre_limit=10.0)
-
-
-def pass_count(width: float, spot: float, overlap: float) -> int:
-    """Parallel passes of a spot (overlapping by `overlap`) that scribe a band `width` wide
-    (the same count `scribe_passes` lays down; a fill of a bar 2 x width wide takes as many)."""
-    if width <= spot + 1e-9:
-        return 1
-    return int(math.ceil((width - spot) / (spot * (1 - overlap)) - 1e-9)) + 1
 
 
 def scribe_passes(ring: shapely.Polygon, spot: float, overlap: float) -> list[np.ndarray]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from layoutgen.deck import Deck
+from layoutgen.deck import Deck, check_spot_within_kerf
 from layoutgen.errors import LayoutgenError
+from layoutgen.layout import build_layout
 from layoutgen.toolpath import contours as ct
 from layoutgen.toolpath import fields as fl
 from layoutgen.toolpath import order as od
@@ -25,7 +26,6 @@ from layoutgen.toolpath.model import (
     ScanFields,
     Toolpath,
 )
-from layoutgen.units import to_nm
 
 _STREET_TOL_MM = 1e-3  # a street up to kerf + 1 um is cut once, in its middle
 
@@ -95,17 +95,6 @@ def singulation_mode(layout) -> tuple[str, np.ndarray | None, list[str]]:  # noq
         notes.append("layout is not guillotine-cuttable: singulation by contours")
         return "contours", None, notes
     return "lines", seg, notes
-
-
-def _check_kerf(deck: Deck) -> None:
-    spot = deck.laser.singulation.spot_um
-    kerf = deck.tiling.kerf_um
-    # exact on the nm grid (the deck's decimals), no float epsilon
-    if deck.laser.singulation.enabled and (
-            to_nm(spot, "um", "laser.singulation.spot_um") > to_nm(kerf, "um", "tiling.kerf_um")):
-        raise LayoutgenError(
-            f"laser.singulation.spot_um = {spot:g} is wider than tiling.kerf_um = {kerf:g}: the "
-            "cut would eat into the neighbouring cells (need spot_um <= kerf_um)")
 
 
 def _arc_tol(layout) -> float:  # noqa: ANN001
@@ -335,7 +324,7 @@ def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
     """The laser job of a `SheetLayout` (layoutgen.layout.build_layout)."""
     deck = layout.deck
     las = deck.laser
-    _check_kerf(deck)
+    check_spot_within_kerf(deck)
     enabled = [n for n in OPERATIONS if getattr(las, n).enabled]
     centre = np.column_stack([layout.x, layout.y]).astype(float)
     master = np.asarray(layout.master, np.int64)
@@ -424,7 +413,6 @@ def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
 
 def toolpath_for(tiling, outline, deck: Deck) -> Toolpath:  # noqa: ANN001
     """Convenience: layout the tiling, then build its toolpath."""
-    from layoutgen.layout import build_layout
 
     return build_toolpath(build_layout(tiling, outline, deck))
 

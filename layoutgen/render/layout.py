@@ -3,7 +3,7 @@
 Cells are drawn as one PolyCollection per orientation (vertices broadcast with numpy); above
 `RASTER_CELLS` cells the sheet panel shows an aggregated raster of cell coverage instead, so a
 1,000,000-cell sheet previews in about a second. Layer colours are those of the .lyp file
-(`layoutgen.layout.LAYER_STYLE`). Files are deterministic (`layoutgen.plotting`).
+(`layoutgen.layout.LAYER_STYLE`). Files are deterministic (`layoutgen.render.figure`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import shapely
 
+from layoutgen.cellgeom import process_insets_mm
 from layoutgen.layout import LAYER_STYLE, SheetLayout
-from layoutgen.plotting import figure, save_figure
+from layoutgen.render.figure import figure, save_figure
 
 RASTER_CELLS = 50_000  # above this, the sheet panel is an aggregated raster
 VECTOR_SVG_CELLS = 5_000  # above this, the cell collection is rasterised inside SVG files
@@ -126,7 +127,6 @@ def _cell_panel(ax: Any, layout: SheetLayout) -> None:
 
 def _edge_inset(ax: Any, pat: Any, layout: SheetLayout) -> None:
     """A zoom on the left edge of the cell: cut, clearance, scribe, overhang, setback."""
-    from layoutgen.cellgeom import process_insets_mm
 
     sing = pat.layers["SINGULATION"]
     x0, y0, x1, y1 = sing.bounds

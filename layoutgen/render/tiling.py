@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from layoutgen.render.figure import figure, save_figure
 from layoutgen.shapes import CellShape, to_shapely
 from layoutgen.tiling.result import Tiling
 
@@ -18,7 +19,6 @@ def tiling_preview(tiling: Tiling, shape: CellShape, spec, paths: list[str | Pat
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch, Rectangle
 
-    from layoutgen.plotting import figure, save_figure
 
     w, h = spec.width, spec.length
     scale = 9.0 / max(w, h)

@@ -25,16 +25,16 @@ from fractions import Fraction
 import numpy as np
 
 from layoutgen.errors import LayoutgenError
-from layoutgen.tiling.rect_bounds import floor_map, normal_marks, upper_bound
-from layoutgen.tiling.rect_guillotine import (
+from layoutgen.tiling.rect.bounds import floor_map, normal_marks, upper_bound
+from layoutgen.tiling.rect.guillotine import (
     Block,
     guillotine_blocks,
     guillotine_table,
     item_tables,
     make_axis,
 )
-from layoutgen.tiling.rect_large import large_blocks
-from layoutgen.tiling.rect_recursive import Budget
+from layoutgen.tiling.rect.large import large_blocks
+from layoutgen.tiling.rect.recursive import Budget
 from layoutgen.tiling.result import RectPacking
 
 __all__ = ["pack_rectangles", "pack_int", "solve_int", "IntSolution", "exact_integers"]
@@ -154,7 +154,7 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
         best_n, best, strategy = gn, blocks, "guillotine-dp"
     if best_n >= ub or states > _SMALL_STATES:
         return IntSolution(best_n, best, strategy, ub, method)
-    from layoutgen.tiling.window_bound import bound_table, window_weights
+    from layoutgen.tiling.rect.window_bound import bound_table, window_weights  # lazy: numba
 
     weights = window_weights(normals, a, b, ax.vals, ay.vals)
     wtable = bound_table(weights, ax.n, ay.n)
@@ -163,7 +163,7 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
     if cut == "guillotine" or best_n >= ub:
         return IntSolution(best_n, best, strategy, ub, method)
 
-    from layoutgen.tiling.rect_recursive import recursive_partition
+    from layoutgen.tiling.rect.lshape import recursive_partition  # lazy: numba kernels
 
     n, blocks, strat = recursive_partition(ax, ay, a, b, gt, ub, budget, wtable, weights)
     if n > best_n:

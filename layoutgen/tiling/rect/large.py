@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from layoutgen.tiling.rect_bounds import floor_map
-from layoutgen.tiling.rect_guillotine import Block, guillotine_blocks, guillotine_table, make_axis
+from layoutgen.tiling.rect.bounds import floor_map
+from layoutgen.tiling.rect.guillotine import Block, guillotine_blocks, guillotine_table, make_axis
 
 _SPAN = 128  # border thickness (in items) explored around the largest main block
 _COARSE_CAP = 160  # candidate coordinates per axis for the coarse guillotine programme

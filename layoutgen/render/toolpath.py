@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from layoutgen.render.figure import figure, save_figure
 from layoutgen.toolpath.model import Toolpath
 
 COLORS = {"fiducial": "#00a000", "isolation": "#0050ff", "singulation": "#e00000"}
@@ -16,7 +17,6 @@ def toolpath_preview(tp: Toolpath, path: str | Path, jumps: bool = True) -> None
     """Write the job preview (PNG or SVG, atomically)."""
     from matplotlib.collections import LineCollection
 
-    from layoutgen.plotting import figure, save_figure
 
     w, h = tp.sheet_mm
     fig, ax = figure((8.0, 8.0 * h / w if w else 8.0))

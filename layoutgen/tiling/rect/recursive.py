@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from layoutgen.tiling.rect_bounds import bound_arrays
-from layoutgen.tiling.rect_guillotine import Axis, Block, guillotine_blocks
+from layoutgen.tiling.rect.bounds import bound_arrays
+from layoutgen.tiling.rect.guillotine import Axis, Block, guillotine_blocks
 
 _CHUNK = 200_000  # candidate cuts scored per numpy batch
 
@@ -252,31 +252,3 @@ def five_block(
     except _Timeout:
         pass
     return int(fb.val[top]), fb
-
-
-def recursive_partition(
-    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, budget: Budget,
-    rect_bound: np.ndarray | None = None, weights: np.ndarray | None = None,
-) -> tuple[int, list[Block], str]:
-    """Five-block heuristic then (if still short of the bound) the L-approach.
-
-    `rect_bound` (nx x ny) bounds every raster sub-rectangle beyond the Barnes table and
-    `weights` are the window weights of the L-pieces (`window_bound`); both optional.
-    """
-    from layoutgen.tiling.rect_lshape import LApproach
-
-    n, fb = five_block(ax, ay, a, b, gt, budget, ub, rect_bound)
-    top = fb.nx * fb.ny - 1
-    blocks: list[Block] = []
-    fb.blocks_of(top, 0, 0, blocks)
-    n = sum(bk[4] * bk[5] for bk in blocks)
-    strategy = "five-block"
-    if n < ub and not budget.exhausted and LApproach.fits(fb):
-        la = LApproach(fb, budget, weights)
-        la.solve_deepening(ub)
-        if la.value > n:
-            lblocks = la.blocks()
-            m = sum(bk[4] * bk[5] for bk in lblocks)
-            if m > n:
-                n, blocks, strategy = m, lblocks, "L-approach"
-    return n, blocks, strategy

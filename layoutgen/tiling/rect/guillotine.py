@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from layoutgen.tiling.rect_bounds import homogeneous
+from layoutgen.tiling.rect.bounds import homogeneous, normal_marks
 
 # A homogeneous block: (x0, y0, item dx, item dy, columns, rows), integer units.
 Block = tuple[int, int, int, int, int, int]
@@ -53,7 +53,7 @@ class Axis:
 
 def make_axis(vals: np.ndarray, top: int) -> Axis:
     """Axis over candidate values `vals` (sorted, containing 0), for sizes 0..top."""
-    from layoutgen.tiling.guillotine_kernel import axis_cuts
+    from layoutgen.tiling.rect.guillotine_kernel import axis_cuts  # lazy: numba
 
     vals = np.ascontiguousarray(vals, dtype=np.int64)
     mark = np.zeros(top + 1, dtype=bool)
@@ -81,7 +81,7 @@ def guillotine_table(ax: Axis, ay: Axis, a: int, b: int) -> np.ndarray:
     G[i, j] is the best of the homogeneous packings and of every cut of either side into two
     smaller candidates (compiled, `guillotine_kernel`).
     """
-    from layoutgen.tiling.guillotine_kernel import guillotine_dp
+    from layoutgen.tiling.rect.guillotine_kernel import guillotine_dp  # lazy: numba
 
     g = np.ascontiguousarray(homogeneous(ax.vals[:, None], ay.vals[None, :], a, b),
                              dtype=np.int64)
@@ -135,7 +135,6 @@ class ItemTables:
     """
 
     def __init__(self, a: int, b: int, top: int):
-        from layoutgen.tiling.rect_bounds import normal_marks
 
         self.a, self.b, self.top = a, b, top
         self.normals = np.flatnonzero(normal_marks(top, a, b))

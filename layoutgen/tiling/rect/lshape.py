@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from layoutgen.tiling import lshape_kernel as kern
-from layoutgen.tiling.rect_guillotine import Block
-from layoutgen.tiling.rect_recursive import Budget, FiveBlock
+from layoutgen.tiling.rect import lshape_kernel as kern
+from layoutgen.tiling.rect.guillotine import Axis, Block
+from layoutgen.tiling.rect.recursive import Budget, FiveBlock, five_block
 
 # A child piece: (X, Y, x, y) in its standard frame plus its placement in the parent:
 # (bx0, by0, flip_x, flip_y): parent point = (bx0 + (X - u if flip_x else u), ...).
@@ -211,3 +211,29 @@ def _csr(lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     starts[1:] = np.cumsum([len(r) for r in lists])
     data = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, dtype=np.int64)
     return starts, data
+
+
+def recursive_partition(
+    ax: Axis, ay: Axis, a: int, b: int, gt: np.ndarray, ub: int, budget: Budget,
+    rect_bound: np.ndarray | None = None, weights: np.ndarray | None = None,
+) -> tuple[int, list[Block], str]:
+    """Five-block heuristic then (if still short of the bound) the L-approach.
+
+    `rect_bound` (nx x ny) bounds every raster sub-rectangle beyond the Barnes table and
+    `weights` are the window weights of the L-pieces (`window_bound`); both optional.
+    """
+    n, fb = five_block(ax, ay, a, b, gt, budget, ub, rect_bound)
+    top = fb.nx * fb.ny - 1
+    blocks: list[Block] = []
+    fb.blocks_of(top, 0, 0, blocks)
+    n = sum(bk[4] * bk[5] for bk in blocks)
+    strategy = "five-block"
+    if n < ub and not budget.exhausted and LApproach.fits(fb):
+        la = LApproach(fb, budget, weights)
+        la.solve_deepening(ub)
+        if la.value > n:
+            lblocks = la.blocks()
+            m = sum(bk[4] * bk[5] for bk in lblocks)
+            if m > n:
+                n, blocks, strategy = m, lblocks, "L-approach"
+    return n, blocks, strategy

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from layoutgen.deck import Deck, deck_to_toml
+from layoutgen.export.gds import write_layout
+from layoutgen.export.manifest import write_manifest
 from layoutgen.layout import SheetLayout
+from layoutgen.render.layout import write_previews
 
 
 def write_layout_files(layout: SheetLayout, deck: Deck, folder: Path, name: str, *,
@@ -13,8 +16,6 @@ def write_layout_files(layout: SheetLayout, deck: Deck, folder: Path, name: str,
                        ) -> tuple[object, list[str]]:
     """<name>.gds (+ .oas) + .lyp, <name>.rules.toml (the resolved deck), cells.csv and the
     previews; returns the GDS info and the file names written."""
-    from layoutgen.export.gds import write_layout
-    from layoutgen.export.manifest import write_manifest
 
     info = write_layout(layout, folder / f"{name}.gds", name=name, flat=flat, oasis=oasis)
     write_manifest(layout, folder / "cells.csv")
@@ -23,7 +24,6 @@ def write_layout_files(layout: SheetLayout, deck: Deck, folder: Path, name: str,
     if oasis:
         files.insert(1, f"{name}.oas")
     if preview:
-        from layoutgen.preview import write_previews
 
         write_previews(layout, [folder / "preview.png", folder / "preview.svg"])
         files += ["preview.png", "preview.svg"]

@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from layoutgen.export.manifest import DECIMALS, format_csv
 from layoutgen.tiling.result import Tiling
 
 
 def placements_csv(tiling: Tiling) -> str:
     """id,row,col,x,y,rotation (mm, degrees), one line per cell, written in bulk."""
-    from layoutgen.export.manifest import DECIMALS, format_csv
 
     rot = tiling.rotation_deg
     rot_dec = 0 if np.all(np.abs(rot - np.round(rot)) < 1e-9) else DECIMALS

@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.export.dxf import write_dxf
+from layoutgen.export.gcode import write_grbl, write_ngc
+from layoutgen.export.job_json import write_job_json
+from layoutgen.export.svg import write_svg
 from layoutgen.toolpath.model import Toolpath
 
 FORMATS = ("ngc", "gcode", "dxf", "svg", "json")
@@ -26,10 +30,6 @@ def parse_formats(text: str | None, flag: str = "--format") -> tuple[str, ...]:
 def write_toolpath_files(tp: Toolpath, folder: str | Path, stem: str = "job",
                          formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write each format as folder/stem.<suffix> (each file atomically); return the paths."""
-    from layoutgen.export.dxf import write_dxf
-    from layoutgen.export.gcode import write_grbl, write_ngc
-    from layoutgen.export.job_json import write_job_json
-    from layoutgen.export.svg import write_svg
 
     writers = {"ngc": write_ngc, "gcode": write_grbl, "dxf": write_dxf, "svg": write_svg,
                "json": write_job_json}

@@ -1,0 +1,1 @@
+"""Pictures: sheet, cell, tiling and toolpath previews drawn with matplotlib."""

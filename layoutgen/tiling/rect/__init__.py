@@ -1,0 +1,1 @@
+"""Identical-rectangle packing: the exact integer solver, its kernels and bounds."""
