@@ -1,0 +1,91 @@
+"""The technology registry: every process layer and every laser operation, defined once.
+
+A `Layer` carries its GDS number and datatype (the deck's `[layers]` defaults), its purpose, its
+display colour, KLayout dither pattern, whether pictures fill it, and its draw order (bottom
+first). An `Operation` carries the colour every laser file and picture uses for it: the SVG
+stroke, the DXF ACI index and the LightBurn layer (cut index) are chosen together so that a DXF
+and an SVG of one job import onto the same LightBurn layers.
+
+Everything that names a layer or an operation colour (deck defaults, GDS/OASIS, the .lyp file,
+DRC markers, DXF/SVG/LightBurn/EZCAD writers, every preview) reads it from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layout layer."""
+
+    name: str
+    number: int
+    datatype: int
+    purpose: str
+    colour: str  # "#rrggbb"
+    dither: str  # KLayout dither pattern, "I0" solid .. "I9"
+    filled: bool  # drawn filled in the pictures
+    order: int  # draw order in pictures and the .lyp, bottom first
+    cell: bool  # a layer of every cell master (else a sheet feature)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One laser operation's colours across the formats."""
+
+    name: str
+    colour: str  # "#rrggbb": SVG stroke, pictures; equal to LightBurn's palette colour
+    aci: int  # AutoCAD colour index for DXF (LightBurn maps it to the same layer)
+    lightburn_index: int  # LightBurn cut-setting index (C00 .. C29)
+    description: str
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer("SHEET", 1, 0, "sheet outline", "#808080", "I1", False, 0, False),
+    Layer("USABLE", 2, 0, "sheet minus the edge exclusion", "#a0a0ff", "I1", False, 1, False),
+    Layer("KEEPOUT", 5, 0, "keep-out regions", "#ff8000", "I5", True, 2, False),
+    Layer("FIELD", 60, 0, "galvo scan fields", "#ff00ff", "I1", False, 3, False),
+    Layer("SINGULATION", 10, 0, "cell outline cut free by the laser", "#202020", "I1", False, 4,
+          True),
+    Layer("ANODE_CC", 22, 0, "anode current collector (lithium plates beneath it)", "#c0a000",
+          "I3", True, 5, True),
+    Layer("ELECTROLYTE", 21, 0, "LiPON electrolyte", "#40c040", "I5", True, 6, True),
+    Layer("CATHODE", 20, 0, "LiCoO2 cathode (the area sizing counts)", "#3060ff", "I9", True, 7,
+          True),
+    Layer("ISOLATION", 11, 0, "isolation scribe ring", "#d00000", "I0", True, 8, True),
+    Layer("PAD", 30, 0, "probe / contact pad", "#a000c0", "I0", True, 9, True),
+    Layer("CONTACT_RAIL", 41, 0, "contact rail for the parallel tester", "#707000", "I2", True,
+          10, False),
+    Layer("FIDUCIAL", 40, 0, "alignment crosses", "#00a0a0", "I0", True, 11, False),
+    Layer("LABEL", 50, 0, "cell and sheet labels", "#000000", "I1", False, 12, False),
+    Layer("DRC_MARKER", 99, 0, "DRC violation markers", "#ff0000", "I0", True, 13, False),
+)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("isolation", "#0000ff", 5, 1, "isolation scribe (ablates the films, not the foil)"),
+    Operation("singulation", "#ff0000", 1, 2, "singulation cut through the foil"),
+    Operation("fiducial", "#00e000", 3, 3, "fiducial crosses"),
+    Operation("reject", "#ff00ff", 6, 7, "reject mark on a failing cell"),
+)
+
+_LAYER = {layer.name: layer for layer in LAYERS}
+_OPERATION = {op.name: op for op in OPERATIONS}
+
+LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)
+CELL_LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS if layer.cell)
+
+
+def layer(name: str) -> Layer:
+    """The registry entry of a layer (KeyError names the layer)."""
+    return _LAYER[name]
+
+
+def operation(name: str) -> Operation:
+    """The registry entry of a laser operation (KeyError names it)."""
+    return _OPERATION[name]
+
+
+def by_draw_order(names: tuple[str, ...] | list[str]) -> list[str]:
+    """`names` sorted bottom layer first."""
+    return sorted(names, key=lambda n: _LAYER[n].order)
