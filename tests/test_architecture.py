@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "units", "fileio", "technology"),
     ("deck",),
     ("shapes", "cellgeom", "pattern", "sizing", "lot", "sweep", "job"),
-    ("tiling",),
+    ("tiling", "fields"),
     ("layout",),
     ("toolpath",),
     ("export", "render"),

@@ -11,7 +11,8 @@ import shapely.affinity
 
 from layoutgen.deck import load_deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.layout import build_layout, partition_1d
+from layoutgen.fields import partition_1d
+from layoutgen.layout import build_layout
 from layoutgen.shapes import circle, rect, rounded
 from layoutgen.tiling.result import Tiling
 
