@@ -1,10 +1,13 @@
 """The technology registry: every process layer and every laser operation, defined once.
 
-A `Layer` carries its GDS number and datatype (the deck's `[layers]` defaults), its purpose, its
-display colour, KLayout dither pattern, whether pictures fill it, and its draw order (bottom
-first). An `Operation` carries the colour every laser file and picture uses for it: the SVG
-stroke, the DXF ACI index and the LightBurn layer (cut index) are chosen together so that a DXF
-and an SVG of one job import onto the same LightBurn layers.
+A `Layer` carries its GDS number and datatype (the deck's `[layers]` defaults, equal to
+`rules/default.toml`), its purpose, its role (a layer of every cell master, a sheet feature, the
+label text or the DRC marker), its display colour, KLayout dither pattern, whether pictures fill
+it, and its draw order. `LAYERS` is listed in draw order, bottom first, and every name tuple
+here keeps that order; the .lyp lists the layers top first (its reverse). An `Operation`
+carries the colour every laser file and picture uses for it: the SVG stroke, the DXF ACI index
+and the LightBurn layer (cut index) are chosen together so that a DXF and an SVG of one job
+import onto the same LightBurn layers.
 
 Everything that names a layer or an operation colour (deck defaults, GDS/OASIS, the .lyp file,
 DRC markers, DXF/SVG/LightBurn/EZCAD writers, every preview) reads it from here.
@@ -13,6 +16,9 @@ DRC markers, DXF/SVG/LightBurn/EZCAD writers, every preview) reads it from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["cell", "sheet", "text", "marker"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +32,18 @@ class Layer:
     colour: str  # "#rrggbb"
     dither: str  # KLayout dither pattern, "I0" solid .. "I9"
     filled: bool  # drawn filled in the pictures
-    order: int  # draw order in pictures and the .lyp, bottom first
-    cell: bool  # a layer of every cell master (else a sheet feature)
+    order: int  # draw order in pictures (bottom first); the .lyp lists the reverse
+    role: Role  # cell: in every master; sheet: a top-cell feature; text: labels; marker: DRC
+
+    @property
+    def cell(self) -> bool:
+        """A layer of every cell master (drawn by `pattern.cell_pattern`)."""
+        return self.role == "cell"
+
+    @property
+    def gds(self) -> tuple[int, int]:
+        """The default (layer, datatype) pair."""
+        return self.number, self.datatype
 
 
 @dataclass(frozen=True)
@@ -42,24 +58,24 @@ class Operation:
 
 
 LAYERS: tuple[Layer, ...] = (
-    Layer("SHEET", 1, 0, "sheet outline", "#808080", "I1", False, 0, False),
-    Layer("USABLE", 2, 0, "sheet minus the edge exclusion", "#a0a0ff", "I1", False, 1, False),
-    Layer("KEEPOUT", 5, 0, "keep-out regions", "#ff8000", "I5", True, 2, False),
-    Layer("FIELD", 60, 0, "galvo scan fields", "#ff00ff", "I1", False, 3, False),
-    Layer("SINGULATION", 10, 0, "cell outline cut free by the laser", "#202020", "I1", False, 4,
-          True),
-    Layer("ANODE_CC", 22, 0, "anode current collector (lithium plates beneath it)", "#c0a000",
-          "I3", True, 5, True),
-    Layer("ELECTROLYTE", 21, 0, "LiPON electrolyte", "#40c040", "I5", True, 6, True),
-    Layer("CATHODE", 20, 0, "LiCoO2 cathode (the area sizing counts)", "#3060ff", "I9", True, 7,
-          True),
-    Layer("ISOLATION", 11, 0, "isolation scribe ring", "#d00000", "I0", True, 8, True),
-    Layer("PAD", 30, 0, "probe / contact pad", "#a000c0", "I0", True, 9, True),
+    Layer("FIELD", 60, 0, "galvo scan fields", "#ff00ff", "I1", False, 0, "sheet"),
+    Layer("USABLE", 2, 0, "sheet minus the edge exclusion", "#a0a0ff", "I1", False, 1, "sheet"),
+    Layer("SHEET", 1, 0, "sheet outline", "#808080", "I1", False, 2, "sheet"),
+    Layer("KEEPOUT", 5, 0, "keep-out regions", "#ff8000", "I5", True, 3, "sheet"),
     Layer("CONTACT_RAIL", 41, 0, "contact rail for the parallel tester", "#707000", "I2", True,
-          10, False),
-    Layer("FIDUCIAL", 40, 0, "alignment crosses", "#00a0a0", "I0", True, 11, False),
-    Layer("LABEL", 50, 0, "cell and sheet labels", "#000000", "I1", False, 12, False),
-    Layer("DRC_MARKER", 99, 0, "DRC violation markers", "#ff0000", "I0", True, 13, False),
+          4, "sheet"),
+    Layer("SINGULATION", 10, 0, "cell outline cut free by the laser", "#202020", "I1", False, 5,
+          "cell"),
+    Layer("ISOLATION", 11, 0, "isolation scribe ring", "#d00000", "I0", True, 6, "cell"),
+    Layer("ELECTROLYTE", 21, 0, "LiPON electrolyte", "#40c040", "I5", True, 7, "cell"),
+    Layer("CATHODE", 20, 0, "LiCoO2 cathode (the area sizing counts)", "#3060ff", "I9", True, 8,
+          "cell"),
+    Layer("ANODE_CC", 22, 0, "anode current collector (lithium plates beneath it)", "#c0a000",
+          "I3", True, 9, "cell"),
+    Layer("PAD", 30, 0, "probe / contact pad", "#a000c0", "I0", True, 10, "cell"),
+    Layer("FIDUCIAL", 40, 0, "alignment crosses", "#00a0a0", "I0", True, 11, "sheet"),
+    Layer("LABEL", 50, 0, "cell and sheet labels", "#000000", "I1", False, 12, "text"),
+    Layer("DRC_MARKER", 99, 0, "DRC violation markers", "#ff0000", "I0", True, 13, "marker"),
 )
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -74,6 +90,8 @@ _OPERATION = {op.name: op for op in OPERATIONS}
 
 LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)
 CELL_LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS if layer.cell)
+SHEET_LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS
+                                           if layer.role == "sheet")
 
 
 def layer(name: str) -> Layer:
@@ -89,3 +107,8 @@ def operation(name: str) -> Operation:
 def by_draw_order(names: tuple[str, ...] | list[str]) -> list[str]:
     """`names` sorted bottom layer first."""
     return sorted(names, key=lambda n: _LAYER[n].order)
+
+
+def default_layer_map() -> dict[str, tuple[int, int]]:
+    """Name -> (layer, datatype) of every layer: the defaults of the deck's `[layers]`."""
+    return {layer.name: layer.gds for layer in LAYERS}
