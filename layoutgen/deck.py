@@ -7,9 +7,12 @@ Every error names its source (file or flag), the key, and what is allowed.
 from __future__ import annotations
 
 import copy
+import difflib
+import functools
 import math
 import re
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -26,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from layoutgen import schema, technology
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import load_toml
 from layoutgen.units import to_nm
@@ -86,44 +90,64 @@ class _Section(BaseModel):
 class Stack(_Section):
     """Materials and films of one cell layer."""
 
-    substrate_um: float = Field(gt=0, le=1000)
-    cathode_um: float = Field(gt=0, le=1000)
-    cathode_capacity_uah_cm2_um: float = Field(gt=0, le=1000)
-    utilization: float = Field(gt=0, le=1)
-    voltage_v: float = Field(gt=0, le=10)
-    electrolyte_um: float = Field(ge=0, le=100)
-    anode_cc_um: float = Field(ge=0, le=100)
-    li_capacity_uah_cm2_um: float = Field(gt=0, le=1000)
-    charged_state: bool
-    insulator_um: float = Field(ge=0, le=1000)
-    adhesive_um: float = Field(ge=0, le=1000)
+    substrate_um: float = Field(gt=0, le=1000,
+        description="Stainless-steel foil (the cathode current collector) thickness")
+    cathode_um: float = Field(gt=0, le=1000, description="LiCoO2 cathode film thickness")
+    cathode_capacity_uah_cm2_um: float = Field(gt=0, le=1000,
+        description=("Cathode capacity per volume (LiCoO2: 137 mAh/g x 5.05 g/cm3 at a 4.2 V "
+                     "cutoff = 69.2)"))
+    utilization: float = Field(gt=0, le=1, json_schema_extra={"unit": "fraction"},
+        description="Share of the cathode capacity delivered")
+    voltage_v: float = Field(gt=0, le=10, description="Average discharge voltage")
+    electrolyte_um: float = Field(ge=0, le=100, description="LiPON electrolyte film thickness")
+    anode_cc_um: float = Field(ge=0, le=100,
+        description="Anode current collector (sputtered metal) thickness")
+    li_capacity_uah_cm2_um: float = Field(gt=0, le=1000,
+        description=("Plated lithium capacity per volume (3860 mAh/g x 0.534 g/cm3 = 206.1): sets"
+                     " its thickness"))
+    charged_state: bool = Field(
+        description=("true: count the plated lithium in every layer's thickness (charged); false:"
+                     " the as-made stack"))
+    insulator_um: float = Field(ge=0, le=1000,
+        description="Insulating packaging film between stacked cells")
+    adhesive_um: float = Field(ge=0, le=1000, description="Adhesive thickness per layer")
 
 
 class Package(_Section):
     """What packaging adds around and on top of the cell stack."""
 
-    border_mm: float = Field(ge=0, le=100)
-    encapsulation_um: float = Field(ge=0, le=10000)
-    termination_um: float = Field(ge=0, le=10000)
+    border_mm: float = Field(ge=0, le=100,
+        description="Product outline to cell outline (the singulation cut), each side")
+    encapsulation_um: float = Field(ge=0, le=10000,
+        description="Top plus bottom encapsulation, in total")
+    termination_um: float = Field(ge=0, le=10000,
+        description="SMT metallization / terminals added to the height")
 
 
 class Process(_Section):
     """Process rules that decide a cell's active area inside its singulation outline."""
 
-    singulation_clearance_um: float = Field(ge=0, le=10000)
-    isolation_width_um: float = Field(gt=0, le=10000)
-    electrolyte_overhang_um: float = Field(ge=0, le=10000)
-    anode_cc_setback_um: float = Field(ge=0, le=10000)
+    singulation_clearance_um: float = Field(ge=0, le=10000,
+        description="Singulation cut to the outer edge of the isolation scribe")
+    isolation_width_um: float = Field(gt=0, le=10000,
+        description=("Isolation scribe ring width (through anode CC, LiPON and LCO down to the "
+                     "foil)"))
+    electrolyte_overhang_um: float = Field(ge=0, le=10000,
+        description="LiPON covers the cathode edge by this much")
+    anode_cc_setback_um: float = Field(ge=0, le=10000,
+        description="Anode collector edge set back inside the LiPON edge")
 
 
 class Sheet(_Section):
     """The patterned sheet (one frame of the roll)."""
 
-    width_mm: float = Field(gt=0, le=2100)
-    length_mm: float = Field(gt=0, le=2100)
-    edge_x_mm: float = Field(ge=0, le=1000)
-    edge_y_mm: float = Field(ge=0, le=1000)
-    roll_length_m: float = Field(gt=0, le=100000)
+    width_mm: float = Field(gt=0, le=2100, description="Sheet width, x: across the web")
+    length_mm: float = Field(gt=0, le=2100, description="Sheet (frame) length, y: along the web")
+    edge_x_mm: float = Field(ge=0, le=1000,
+        description="Edge exclusion at the two web edges (x = 0 and x = width)")
+    edge_y_mm: float = Field(ge=0, le=1000,
+        description="Edge exclusion at the two frame ends (y = 0 and y = length)")
+    roll_length_m: float = Field(gt=0, le=100000, description="Roll length, for lot planning")
 
     @property
     def size_nm(self) -> tuple[int, int]:
@@ -153,13 +177,18 @@ class Keepout(_Section):
     """A keep-out in sheet coordinates: a rectangle (lower-left corner x, y and size w, h) or a
     polygon given as WKT; cells stay clearance_mm away from it."""
 
-    x_mm: float = Field(default=0.0, ge=0, le=2100)
-    y_mm: float = Field(default=0.0, ge=0, le=2100)
-    w_mm: float = Field(default=0.0, ge=0, le=2100)
-    h_mm: float = Field(default=0.0, ge=0, le=2100)
-    wkt: str = ""
-    clearance_mm: float = Field(default=0.0, ge=0, le=1000)
-    name: str = "keepout"
+    x_mm: float = Field(default=0.0, ge=0, le=2100,
+        description="Lower-left corner x of a rectangular keep-out, sheet coordinates")
+    y_mm: float = Field(default=0.0, ge=0, le=2100,
+        description="Lower-left corner y of a rectangular keep-out, sheet coordinates")
+    w_mm: float = Field(default=0.0, ge=0, le=2100, description="Width of a rectangular keep-out")
+    h_mm: float = Field(default=0.0, ge=0, le=2100, description="Height of a rectangular keep-out")
+    wkt: str = Field(default="",
+        description="The keep-out as a WKT polygon in sheet mm (instead of x/y/w/h)")
+    clearance_mm: float = Field(default=0.0, ge=0, le=1000,
+        description="Least distance from every cell to the keep-out")
+    name: str = Field(default="keepout",
+        description="Name the messages and the layout give the keep-out")
 
     @model_validator(mode="after")
     def _rect_or_polygon(self) -> Keepout:
@@ -186,13 +215,22 @@ class Keepout(_Section):
 class Tiling(_Section):
     """Placement rules."""
 
-    kerf_um: float = Field(ge=0, le=100000)
-    rotation: Literal["any", "0", "90"]
-    cut: Literal["free", "guillotine"]
-    max_cells: int = Field(gt=0)
-    max_polygon_vertices: int = Field(default=1000, gt=2)
-    max_nfp_pieces: int = Field(default=20000, gt=0)
-    keepouts: tuple[Keepout, ...] = ()
+    kerf_um: float = Field(ge=0, le=100000, description="Least street between two cells")
+    rotation: Literal["any", "0", "90"] = Field(
+        description="Cell turns the packer may use: any, or only 0 or only 90 degrees")
+    cut: Literal["free", "guillotine"] = Field(
+        description="free: contour singulation; guillotine: edge-to-edge line cuts only")
+    max_cells: int = Field(gt=0,
+        description=("Most cells per sheet (estimated before packing); more is refused unless "
+                     "--force"))
+    max_polygon_vertices: int = Field(default=1000, gt=2,
+        description=("Most polygon outline vertices after simplifying within "
+                     "layout.chord_tolerance_um; more is refused unless --force"))
+    max_nfp_pieces: int = Field(default=20000, gt=0,
+        description=("Most convex-piece pairs of the no-fit polygons (an outline of n vertices: "
+                     "about 4 (n - 2)^2); more is refused unless --force"))
+    keepouts: tuple[Keepout, ...] = Field(default=(),
+        description="Sheet regions no cell may come near, each inside the sheet")
 
     @field_validator("rotation", mode="before")
     @classmethod
@@ -203,19 +241,31 @@ class Tiling(_Section):
 class Layout(_Section):
     """How the patterning layout is drawn."""
 
-    chord_tolerance_um: float = Field(ge=0.01, le=1000)
-    max_outline_vertices: int = Field(default=2000, gt=3)
-    pad_w_um: float = Field(gt=0, le=100000)
-    pad_h_um: float = Field(gt=0, le=100000)
-    pad_position: Literal["center", "corner"]
-    labels: bool
-    label_height_um: float = Field(gt=0, le=100000)
-    fiducial_size_um: float = Field(gt=0, le=100000)
-    fiducial_width_um: float = Field(gt=0, le=100000)
-    fiducial_margin_mm: float = Field(ge=0, le=1000)
-    fiducials_per_field: bool
-    contact_rail_width_mm: float = Field(ge=0, le=1000)
-    contact_rail_side: Literal["left", "right", "bottom", "top"]
+    chord_tolerance_um: float = Field(ge=0.01, le=1000,
+        description="Largest sagitta of an arc drawn as a polygon")
+    max_outline_vertices: int = Field(default=2000, gt=3,
+        description=("Most vertices of one cell outline as drawn (curves at the chord tolerance);"
+                     " more is refused unless --force"))
+    pad_w_um: float = Field(gt=0, le=100000,
+        description="Probe pad width (on the anode collector)")
+    pad_h_um: float = Field(gt=0, le=100000,
+        description="Probe pad height (on the anode collector)")
+    pad_position: Literal["center", "corner"] = Field(
+        description=("Probe pad place: the centre, or the lower-left corner inside the anode "
+                     "collector"))
+    labels: bool = Field(
+        description="Write each cell's id as text on LABEL (big files: off by default)")
+    label_height_um: float = Field(gt=0, le=100000, description="Label text height")
+    fiducial_size_um: float = Field(gt=0, le=100000, description="Fiducial cross arm length")
+    fiducial_width_um: float = Field(gt=0, le=100000,
+        description="Fiducial cross arm width (less than fiducial_size_um)")
+    fiducial_margin_mm: float = Field(ge=0, le=1000,
+        description="Fiducial centre from the sheet corner, in x and y")
+    fiducials_per_field: bool = Field(description="Also put a fiducial at each scan-field corner")
+    contact_rail_width_mm: float = Field(ge=0, le=1000,
+        description="Exposed foil strip for the tester's common contact (0: none)")
+    contact_rail_side: Literal["left", "right", "bottom", "top"] = Field(
+        description="Which edge-exclusion strip holds the contact rail")
 
     @model_validator(mode="after")
     def _fiducial_arm(self) -> Layout:
@@ -230,66 +280,82 @@ class Layout(_Section):
 class LaserOp(_Section):
     """Laser parameter set of one operation."""
 
-    enabled: bool = True
-    power_pct: float = Field(gt=0, le=100)
-    mark_speed_mm_s: float = Field(gt=0, le=100000)
-    jump_speed_mm_s: float = Field(gt=0, le=100000)
-    frequency_khz: float = Field(gt=0, le=100000)
-    pulse_width_ns: float = Field(gt=0, le=1e9)
-    passes: int = Field(ge=1, le=1000)
-    spot_um: float = Field(ge=1, le=10000)
-    laser_on_delay_us: float = Field(ge=0, le=1e6)
-    laser_off_delay_us: float = Field(ge=0, le=1e6)
+    enabled: bool = Field(default=True, description="Run this operation")
+    power_pct: float = Field(gt=0, le=100, description="Laser power, share of full power")
+    mark_speed_mm_s: float = Field(gt=0, le=100000, description="Scan speed while the laser fires")
+    jump_speed_mm_s: float = Field(gt=0, le=100000,
+        description="Scan speed between marks, laser off")
+    frequency_khz: float = Field(gt=0, le=100000, description="Pulse repetition frequency")
+    pulse_width_ns: float = Field(gt=0, le=1e9, description="Pulse width")
+    passes: int = Field(ge=1, le=1000, description="Passes over each path")
+    spot_um: float = Field(ge=1, le=10000,
+        description="Focused spot diameter: the width one pass removes")
+    laser_on_delay_us: float = Field(ge=0, le=1e6,
+        description="Delay from the start of a mark to the laser turning on")
+    laser_off_delay_us: float = Field(ge=0, le=1e6,
+        description="Delay from the end of a mark to the laser turning off")
 
 
 class Laser(_Section):
     """Laser job rules and one parameter set per operation, in process order."""
 
-    field_mm: float = Field(ge=5, le=2100)
-    max_scan_fields: int = Field(default=10000, gt=0)
-    stitch_overlap_um: float = Field(ge=0, le=10000)
-    singulation_paths: Literal["auto", "lines", "contours"]
-    lines_run_through: bool
-    kerf_compensation: bool
-    lead_in_um: float = Field(ge=0, le=10000)
-    microtabs: int = Field(ge=0, le=16)
-    microtab_width_um: float = Field(gt=0, le=10000)
-    scribe_overlap: float = Field(ge=0, le=0.9)
-    max_scribe_passes: int = Field(default=200, gt=0)
-    field_move_s: float = Field(ge=0, le=3600)
-    fiducial: LaserOp
-    isolation: LaserOp
-    singulation: LaserOp
+    field_mm: float = Field(ge=5, le=2100, description="Galvo scan field side (square)")
+    max_scan_fields: int = Field(default=10000, gt=0,
+        description="Most scan fields per sheet; more is refused unless --force")
+    stitch_overlap_um: float = Field(ge=0, le=10000,
+        description="Overlap where a line crosses a scan-field boundary")
+    singulation_paths: Literal["auto", "lines", "contours"] = Field(
+        description="Singulation as lines or contours; auto: lines for guillotine rectangle grids")
+    lines_run_through: bool = Field(
+        description=("Singulation lines run across the whole sheet (true) or stop at the usable "
+                     "area"))
+    kerf_compensation: bool = Field(
+        description="Offset contours by half the cut width so cells keep their size")
+    lead_in_um: float = Field(ge=0, le=10000,
+        description="Tangential lead-in / lead-out of a contour (0: none)")
+    microtabs: int = Field(ge=0, le=16,
+        description="Bridges per contour that hold the cell in the sheet")
+    microtab_width_um: float = Field(gt=0, le=10000, description="Width of one microtab")
+    scribe_overlap: float = Field(ge=0, le=0.9, json_schema_extra={"unit": "fraction"},
+        description="Share of the spot overlapped between parallel scribe passes")
+    max_scribe_passes: int = Field(default=200, gt=0,
+        description="Most parallel passes of one scribe or fill; more is refused unless --force")
+    field_move_s: float = Field(ge=0, le=3600,
+        description="Stage / web move time between scan fields")
+    fiducial: LaserOp = Field(description="Laser parameters of the fiducial crosses")
+    isolation: LaserOp = Field(description="Laser parameters of the isolation scribe")
+    singulation: LaserOp = Field(description="Laser parameters of the singulation cut")
 
 
-LAYER_NAMES = (
-    "SHEET", "USABLE", "KEEPOUT", "SINGULATION", "ISOLATION", "CATHODE", "ELECTROLYTE",
-    "ANODE_CC", "PAD", "FIDUCIAL", "CONTACT_RAIL", "LABEL", "FIELD", "DRC_MARKER",
-)
+def _layer_field(name: str) -> Any:
+    """A [layers] key whose default and description come from the technology registry."""
+    entry = technology.layer(name)
+    return Field(default=(entry.number, entry.datatype), description=entry.purpose,
+                 json_schema_extra={"range": "0 <= layer, datatype <= 65535"})
 
 
 class Layers(_Section):
-    """Layer map: name -> (layer, datatype)."""
+    """Layer map: name -> [GDS layer, datatype] (defaults: the technology registry)."""
 
-    SHEET: tuple[int, int]
-    USABLE: tuple[int, int]
-    KEEPOUT: tuple[int, int]
-    SINGULATION: tuple[int, int]
-    ISOLATION: tuple[int, int]
-    CATHODE: tuple[int, int]
-    ELECTROLYTE: tuple[int, int]
-    ANODE_CC: tuple[int, int]
-    PAD: tuple[int, int]
-    FIDUCIAL: tuple[int, int]
-    CONTACT_RAIL: tuple[int, int]
-    LABEL: tuple[int, int]
-    FIELD: tuple[int, int]
-    DRC_MARKER: tuple[int, int]
+    SHEET: tuple[int, int] = _layer_field("SHEET")
+    USABLE: tuple[int, int] = _layer_field("USABLE")
+    KEEPOUT: tuple[int, int] = _layer_field("KEEPOUT")
+    SINGULATION: tuple[int, int] = _layer_field("SINGULATION")
+    ISOLATION: tuple[int, int] = _layer_field("ISOLATION")
+    CATHODE: tuple[int, int] = _layer_field("CATHODE")
+    ELECTROLYTE: tuple[int, int] = _layer_field("ELECTROLYTE")
+    ANODE_CC: tuple[int, int] = _layer_field("ANODE_CC")
+    PAD: tuple[int, int] = _layer_field("PAD")
+    FIDUCIAL: tuple[int, int] = _layer_field("FIDUCIAL")
+    CONTACT_RAIL: tuple[int, int] = _layer_field("CONTACT_RAIL")
+    LABEL: tuple[int, int] = _layer_field("LABEL")
+    FIELD: tuple[int, int] = _layer_field("FIELD")
+    DRC_MARKER: tuple[int, int] = _layer_field("DRC_MARKER")
 
     @model_validator(mode="after")
     def _distinct(self) -> Layers:
         seen: dict[tuple[int, int], str] = {}
-        for name in LAYER_NAMES:
+        for name in type(self).model_fields:
             ld = getattr(self, name)
             if not (0 <= ld[0] <= 65535 and 0 <= ld[1] <= 65535):
                 raise ValueError(f"layers.{name} = {shown(ld)}: layer and datatype must be "
@@ -664,34 +730,105 @@ def with_values(deck: Deck, values: dict[str, Any], source: str | None = None) -
         raise _explain(exc, origin) from None
 
 
+TOML_HEADER = ("layoutgen rule deck, resolved. Every key is under a comment: what it is (unit; "
+               "range, or the allowed values). Load it back with --rules FILE; later decks and "
+               "--set overrides win over it.")
+
+
 def deck_to_toml(deck: Deck) -> str:
-    """Render the resolved deck as TOML text (sections in schema order)."""
-    data = deck.model_dump(mode="json")
-    lines: list[str] = []
-    _emit_table(data, [], lines)
-    return "\n".join(lines).strip() + "\n"
+    """The resolved deck as TOML text, sections in schema order and every key under a comment
+    from the schema (description, unit, range or allowed values); it loads back to the same
+    deck."""
+    return schema.commented_toml(Deck, deck.model_dump(mode="json"), TOML_HEADER)
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(type(v))
+@functools.cache
+def _docs() -> tuple[schema.SectionDoc, ...]:
+    """The deck schema's sections, without default values (cheap: no deck file read)."""
+    return tuple(schema.section_docs(Deck))
 
 
-def _emit_table(d: dict[str, Any], path: list[str], lines: list[str]) -> None:
-    scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in d.items() if isinstance(v, dict)}
-    if path and scalars:
-        lines.append(f"\n[{'.'.join(path)}]")
-    for k, v in scalars.items():
-        lines.append(f"{k} = {_toml_value(v)}")
-    for k, v in tables.items():
-        _emit_table(v, [*path, k], lines)
+@functools.cache
+def _docs_with_defaults() -> tuple[schema.SectionDoc, ...]:
+    """The deck schema's sections with the shipped default deck's values."""
+    return tuple(schema.section_docs(Deck, load_deck().model_dump(mode="json")))
+
+
+def _normal_key(key: str) -> str:
+    """tiling.keepouts[0].x_mm and tiling.keepouts.x_mm -> tiling.keepouts[].x_mm."""
+    key = re.sub(r"\[\d*\]", "[]", key.strip())
+    return re.sub(r"\.keepouts\.", ".keepouts[].", key)
+
+
+def key_doc(path: str) -> schema.KeyDoc:
+    """The schema record of one deck key, e.g. key_doc("tiling.kerf_um") (KeyError if none)."""
+    wanted = _normal_key(path)
+    for section in _docs():
+        for doc in section.keys:
+            if doc.key == wanted:
+                return doc
+    raise KeyError(f"no deck key {path!r}")
+
+
+def field_help(path: str) -> str:
+    """One line of help for a deck key from the schema (description, unit and range, or the
+    allowed values), for CLI options: field_help("tiling.kerf_um")."""
+    return key_doc(path).summary()
+
+
+def field_choices(path: str) -> tuple[str, ...]:
+    """The allowed values of a choice key ('' choices: not a choice), e.g. tiling.cut."""
+    return key_doc(path).choices
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What `rules explain` shows: the deck sections (or the one key) asked for."""
+
+    query: str
+    sections: tuple[schema.SectionDoc, ...]
+
+    def text(self) -> str:
+        blocks: list[str] = []
+        for s in self.sections:
+            if not s.keys:
+                continue
+            head = f"[{s.key}]  {s.description}" if s.key else s.description
+            blocks.append("\n\n".join([head, *(k.text() for k in s.keys)]))
+        return "\n\n".join(blocks) + "\n"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"query": self.query, "sections": [s.as_json() for s in self.sections]}
+
+    def markdown(self) -> str:
+        return schema.markdown(list(self.sections))
+
+
+def explain(key: str | None = None) -> Explanation:
+    """The schema of the whole deck, of one section (with its sub-sections) or of one key, with
+    the shipped default deck's values; an unknown name is refused with the sections."""
+    docs = _docs_with_defaults()
+    if not key:
+        return Explanation("", docs)
+    wanted = _normal_key(key).removesuffix("[]")
+    found = tuple(s for s in docs if s.key == wanted or s.key.startswith(wanted + "."))
+    if found:
+        return Explanation(key, found)
+    for s in docs:
+        for doc in s.keys:
+            if doc.key == wanted:
+                items = tuple(i for i in docs if i.key == f"{wanted}[]")  # a list of tables
+                return Explanation(key, (schema.SectionDoc(s.key, s.description, (doc,)),
+                                         *items))
+    every = [d.key for s in docs for d in s.keys] + [s.key for s in docs]
+    near = difflib.get_close_matches(wanted, every, n=3)
+    hint = f"did you mean {', '.join(near)}? " if near else ""
+    sections = ", ".join(s.key for s in docs if s.key and "[]" not in s.key)
+    raise LayoutgenError(f"rules explain {_clip(key)!r}: no such deck key or section ({hint}"
+                         f"sections: {sections})")
+
+
+def reference_markdown() -> str:
+    """The README's deck reference: every section and key as Markdown tables, from the schema
+    (defaults: the shipped deck)."""
+    return explain().markdown()
