@@ -299,8 +299,8 @@ def test_writer_rounding_is_once_from_the_exact_value() -> None:
     """Half-way cases round half to even on the exact (whole nm) value, not on its binary
     neighbour: rint(2.4655 * 1000) is 2465 (2.4655 is stored as 2.46549999...), the exact
     2465.5 um rounds to 2466; float noise from a sum (0.1 + 0.2) never reaches the text."""
+    from layoutgen.export import numbers as fmt
     from layoutgen.export.gcode import _fnum
-    from layoutgen.toolpath import fmt
 
     v = np.array([2.4655, 2.4645, -2.4655, 0.0005, 0.0015, 0.1 + 0.2, 5.06 + 1e-15])
     assert fmt.scaled(v, 3).tolist() == [2466, 2464, -2466, 0, 2, 300, 5060]

@@ -20,7 +20,8 @@ from layoutgen.export.gds import (
     write_layout,
     write_lyp,
 )
-from layoutgen.export.manifest import HEADER, format_csv, read_manifest, write_manifest
+from layoutgen.export.manifest import HEADER, read_manifest, write_manifest
+from layoutgen.export.numbers import format_csv
 from layoutgen.layout import build_layout
 from layoutgen.pattern import CELL_LAYERS
 from layoutgen.shapes import circle, rect, rounded

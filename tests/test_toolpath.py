@@ -20,8 +20,8 @@ from test_toolpath_cases import (
 )
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.export import numbers as fmt
 from layoutgen.toolpath import contours as ct
-from layoutgen.toolpath import fmt
 from layoutgen.toolpath import order as od
 from layoutgen.toolpath.generate import covered_area
 from layoutgen.toolpath.lines import guillotine_cuts

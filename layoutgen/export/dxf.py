@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from layoutgen.export import numbers as fmt
 from layoutgen.fileio import atomic_path
-from layoutgen.toolpath import fmt
 from layoutgen.toolpath.model import Toolpath
 
 ACI = {"fiducial": 3, "isolation": 5, "singulation": 1}  # green, blue, red

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from layoutgen.export import numbers as fmt
 from layoutgen.fileio import atomic_path
-from layoutgen.toolpath import fmt
 from layoutgen.toolpath.fields import field_runs
 from layoutgen.toolpath.model import (
     ARC_CW,

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from layoutgen.export import numbers as fmt
 from layoutgen.fileio import atomic_path
-from layoutgen.toolpath import fmt
 from layoutgen.toolpath.fields import field_runs
 from layoutgen.toolpath.metrics import job_metrics, rounded
 from layoutgen.toolpath.model import Paths, Toolpath, laser_params

@@ -16,85 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from layoutgen.errors import LayoutgenError
+from layoutgen.export.numbers import format_csv
 from layoutgen.fileio import write_bytes
 from layoutgen.layout import SheetLayout
 
 HEADER = ("id", "row", "col", "x", "y", "rotation", "pad_x", "pad_y", "field")
 DECIMALS = 6  # = nm: the nm columns are printed as they are
-
-
-_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
-
-
-def _scaled(values: np.ndarray, decimals: int) -> np.ndarray:
-    v = np.asarray(values)
-    if decimals:
-        return np.round(v.astype(float) * 10.0**decimals).astype(np.int64)
-    return v.astype(np.int64)
-
-
-def _digits(out: np.ndarray, mask: np.ndarray | None, rest: np.ndarray, right: int,
-            count: int) -> np.ndarray:
-    """Write `count` decimal digits of `rest` into rows right-count .. right-1 of the
-    column-major matrix `out`; mark digits above the number's length invalid (if mask given).
-    Returns what is left of `rest`."""
-    ndig = None
-    if mask is not None:
-        ndig = np.searchsorted(10 ** np.arange(1, 19, dtype=np.int64), rest, "right") + 1
-    k = 0
-    while k < count:
-        take = 2 if count - k >= 2 else 1
-        rest, part = np.divmod(rest, 100 if take == 2 else 10)
-        if take == 2:
-            out[right - k - 2] = _PAIRS[part, 0]
-            out[right - k - 1] = _PAIRS[part, 1]
-        else:
-            out[right - k - 1] = part + 48
-        if mask is not None:
-            for j in range(take):
-                mask[right - k - 1 - j] = ndig > k + j
-        k += take
-    return rest
-
-
-def format_csv(header: tuple[str, ...], columns: list[tuple]) -> bytes:
-    """CSV bytes of numeric columns given as (values, decimals): one vectorised pass.
-
-    A column given as (ints, decimals, True) is already in units of 10**-decimals (e.g. nm
-    with 6 decimals) and is printed exactly.
-
-    Each field is laid out right-aligned in a fixed-width byte matrix with a validity mask
-    (sign, leading digits); the mask then squeezes the matrix into the CSV text.
-    """
-    n = len(columns[0][0]) if columns else 0
-    head = (",".join(header) + "\n").encode()
-    if n == 0:
-        return head
-    scaled = [(np.asarray(c[0], np.int64) if len(c) > 2 and c[2] else _scaled(c[0], c[1]), c[1])
-              for c in columns]
-    layout = []
-    width = 0
-    for sv, d in scaled:
-        top = int(np.abs(sv).max()) // 10**d
-        d_int = len(str(top))
-        w = 1 + d_int + (d + 1 if d else 0)  # sign, integer digits, point and decimals
-        layout.append((width, w, d_int))
-        width += w + 1  # and the separator
-    mat = np.empty((width, n), np.uint8)  # column-major: every write is contiguous
-    mask = np.ones((width, n), bool)
-    for (sv, d), (start, w, d_int), k in zip(scaled, layout, range(len(scaled)), strict=True):
-        neg = sv < 0
-        rest = np.abs(sv)
-        mat[start] = ord("-")
-        mask[start] = neg
-        right = start + w
-        if d:
-            rest = _digits(mat, None, rest, right, d)
-            mat[right - d - 1] = ord(".")
-            right -= d + 1
-        _digits(mat, mask, rest, right, d_int)
-        mat[start + w] = ord("\n") if k == len(scaled) - 1 else ord(",")
-    return head + np.ascontiguousarray(mat.T)[np.ascontiguousarray(mask.T)].tobytes()
 
 
 def manifest_bytes(layout: SheetLayout) -> bytes:

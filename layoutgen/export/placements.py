@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from layoutgen.export.manifest import DECIMALS, format_csv
+from layoutgen.export.manifest import DECIMALS
+from layoutgen.export.numbers import format_csv
 from layoutgen.tiling.result import Tiling
 
 

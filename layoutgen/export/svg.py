@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from layoutgen.export import numbers as fmt
 from layoutgen.fileio import atomic_path
-from layoutgen.toolpath import fmt
 from layoutgen.toolpath.model import Toolpath
 
 COLORS = {"fiducial": "#00a000", "isolation": "#0000ff", "singulation": "#ff0000"}
