@@ -32,6 +32,7 @@ from pydantic import (
 from layoutgen import schema, technology
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import load_toml
+from layoutgen.machine import Machine
 from layoutgen.units import to_nm
 
 Pos = Field(gt=0)
@@ -377,6 +378,8 @@ class Deck(_Section):
     layout: Layout
     layers: Layers
     laser: Laser
+    machine: Machine = Field(default=Machine(),
+        description="The machine the laser files are written for (see rules/machines/)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Deck:

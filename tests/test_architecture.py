@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1] / "layoutgen"
 
 # Rooms from the bottom up: a module may import its own room and the rooms below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "units", "fileio", "technology", "schema"),
+    ("errors", "units", "fileio", "technology", "schema", "machine"),
     ("deck",),
     ("shapes", "cellgeom", "pattern", "sizing", "lot", "sweep", "job"),
     ("tiling", "fields"),
