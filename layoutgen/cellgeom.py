@@ -32,7 +32,8 @@ def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
         return shape
     d_nm, w_nm, h_nm = _grid_nm(d_mm), _grid_nm(shape.width), _grid_nm(shape.height)
     exact = d_nm is not None and w_nm is not None and h_nm is not None
-    if exact:  # on the 1 nm grid: integer arithmetic, the result's mm are exact images of nm
+    # on the 1 nm grid: integer arithmetic, the result's mm are exact images of nm
+    if d_nm is not None and w_nm is not None and h_nm is not None:
         w, h = nm_to_mm(w_nm - 2 * d_nm), nm_to_mm(h_nm - 2 * d_nm)
     else:
         w, h = shape.width - 2 * d_mm, shape.height - 2 * d_mm
@@ -47,7 +48,7 @@ def inset(shape: CellShape, d_mm: float, what: str = "outline") -> CellShape:
         return dataclasses.replace(shape, width=w, height=w, corner_radius=w / 2)
     if shape.kind == "rounded":
         r_nm = _grid_nm(shape.corner_radius)
-        if exact and r_nm is not None:
+        if d_nm is not None and exact and r_nm is not None:
             r = nm_to_mm(max(r_nm - d_nm, 0))
         else:
             r = max(shape.corner_radius - d_mm, 0.0)

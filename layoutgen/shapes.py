@@ -75,6 +75,13 @@ class CellShape:
         return mm_to_nm(self.corner_radius)
 
     @property
+    def vertices_mm(self) -> np.ndarray:
+        """Polygon vertices (n, 2) in mm (a polygon cell's; refused for other kinds)."""
+        if self.vertices is None:
+            raise LayoutgenError(f"a {self.kind} cell has no polygon vertices")
+        return self.vertices
+
+    @property
     def vertices_nm(self) -> np.ndarray:
         """Polygon vertices (n, 2) in integer nm about the cell origin (exact)."""
         if self.vertices is None:
@@ -301,7 +308,8 @@ def polygon_from_dxf(
     if unit_mm is None:
         code = int(doc.units or 0)
         try:
-            unit_mm = 1.0 if code == 0 else float(ezunits.conversion_factor(code, ezunits.MM))
+            unit_mm = (1.0 if code == 0 else
+                       float(ezunits.conversion_factor(code, ezunits.MM)))  # type: ignore[arg-type]
         except Exception:
             unit_mm = 1.0
     tol_units = max(float(tolerance_mm) / unit_mm, 1e-9)
@@ -309,14 +317,15 @@ def polygon_from_dxf(
     pieces: list[np.ndarray] = []
     for e in doc.modelspace():
         kind = e.dxftype()
-        if kind == "POLYLINE" and not e.is_2d_polyline:
+        if kind == "POLYLINE" and not e.is_2d_polyline:  # type: ignore[attr-defined]
             continue
         if kind not in ("LWPOLYLINE", "POLYLINE", "LINE", "ARC"):
             continue
         pts = np.array([(v.x, v.y) for v in ezpath.make_path(e).flattening(tol_units)], float)
         if len(pts) < 2:
             continue
-        is_closed = kind == "LWPOLYLINE" and e.closed or kind == "POLYLINE" and e.is_closed
+        is_closed = bool(getattr(e, "closed", False) if kind == "LWPOLYLINE"
+                         else getattr(e, "is_closed", False) if kind == "POLYLINE" else False)
         if is_closed or (kind in ("LWPOLYLINE", "POLYLINE") and np.allclose(pts[0], pts[-1])):
             closed.append(pts)
         else:
@@ -457,7 +466,7 @@ def area(shape: CellShape) -> float:
         return w * h - (4 - math.pi) * r * r
     if shape.kind == "circle":
         return math.pi * w * w / 4
-    v = shape.vertices
+    v = shape.vertices_mm
     xs, ys = v[:, 0], v[:, 1]
     return 0.5 * abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))))
 
@@ -471,14 +480,14 @@ def perimeter(shape: CellShape) -> float:
         return 2 * (w + h) - (8 - 2 * math.pi) * r
     if shape.kind == "circle":
         return math.pi * w
-    v = shape.vertices
+    v = shape.vertices_mm
     return float(np.hypot(*(np.roll(v, -1, axis=0) - v).T).sum())
 
 
 def is_convex(shape: CellShape) -> bool:
     if shape.kind != "polygon":
         return True
-    v = shape.vertices
+    v = shape.vertices_mm
     d1 = np.roll(v, -1, axis=0) - v
     d2 = np.roll(d1, -1, axis=0)
     cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
@@ -533,5 +542,5 @@ def describe(shape: CellShape) -> str:
     if shape.kind == "rounded":
         return f"rounded {size}, r {shape.corner_radius:g}"
     if shape.kind == "polygon":
-        return f"polygon {size} ({len(shape.vertices)} vertices)"
+        return f"polygon {size} ({len(shape.vertices_mm)} vertices)"
     return f"rect {size}"

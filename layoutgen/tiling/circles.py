@@ -454,10 +454,10 @@ def oler_bound(a: float, b: float, D: float) -> int:
     Floored exactly for int, Fraction or float arguments (a float as the binary fraction it
     holds); 0 if a or b is negative.
     """
-    a, b, D = (Fraction(v) for v in (a, b, D))
-    if not D > 0:
-        raise LayoutgenError(f"oler_bound: D must be > 0, got {D}")
-    return _oler_exact(a, b, D)
+    fa, fb, fd = (Fraction(v) for v in (a, b, D))
+    if not fd > 0:
+        raise LayoutgenError(f"oler_bound: D must be > 0, got {fd}")
+    return _oler_exact(fa, fb, fd)
 
 
 def upper_bound_nm(A: int, B: int, D: int) -> tuple[int, str]:
@@ -564,6 +564,7 @@ def _uniform_plan(A: int, B: int, D: int) -> _RowPlan:
     if int(tot[k]) > best[0]:
         best = (int(tot[k]), int(m[k]), int(c[k]), int(P[k]), int(nE[k]), int(nO[k]))
     total, mk, ck, Pk, n0, n1 = best
+    ys: tuple[int, ...]
     if mk == 1:
         ys = (B // 2,)
     else:
@@ -603,16 +604,16 @@ def _mixed_plan(A: int, B: int, D: int) -> _RowPlan:
         if g >= D:
             continue
         n_off = (A - o) // P + 1  # circles in an offset row (>= n - 1)
-        m = np.arange(1, B // g + 2, dtype=dt)
-        need = (m - 1) * D - B
-        b = np.where(need > 0, -((-need) // (2 * (D - g))), 0)
-        full = 2 * b >= m - 1
-        b = np.where(full, m // 2, b)
-        ok = np.where(full, (m - 1) * g <= B, True)
-        tot = np.where(ok, m * n - b * (n - n_off), 0)
+        ms = np.arange(1, B // g + 2, dtype=dt)
+        need = (ms - 1) * D - B
+        bs = np.where(need > 0, -((-need) // (2 * (D - g))), 0)
+        full = 2 * bs >= ms - 1
+        bs = np.where(full, ms // 2, bs)
+        ok = np.where(full, (ms - 1) * g <= B, True)
+        tot = np.where(ok, ms * n - bs * (n - n_off), 0)
         k = int(np.argmax(tot))
         if int(tot[k]) > best[0]:
-            best = (int(tot[k]), int(m[k]), n, int(b[k]), P, g, n_off)
+            best = (int(tot[k]), int(ms[k]), n, int(bs[k]), P, g, n_off)
     count, m, n, b, P, g, n_off = best
     if count == 0 or m < 3:
         return _NONE

@@ -127,7 +127,7 @@ def shrink_blocks(blocks: list[Box], kerf: float) -> list[Box]:
         return list(blocks)
     lo, hi = _halves(kerf)
     n = len(blocks)
-    cut = [[0, 0, 0, 0] for _ in range(n)]  # left, bottom, right, top
+    cut: list[list[float]] = [[0, 0, 0, 0] for _ in range(n)]  # left, bottom, right, top
     for a in range(n):
         A = blocks[a]
         for b in range(n):
@@ -146,8 +146,8 @@ def shrink_blocks(blocks: list[Box], kerf: float) -> list[Box]:
                 cut[a][3] = hi
             if B[3] <= A[1] + _TOL:
                 cut[a][1] = lo
-    return [(b[0] + c[0], b[1] + c[1], b[2] - c[2], b[3] - c[3]) for b, c in zip(blocks, cut,
-                                                                                   strict=True)]
+    return [(b[0] + c[0], b[1] + c[1], b[2] - c[2], b[3] - c[3])  # type: ignore[misc]
+            for b, c in zip(blocks, cut, strict=True)]  # whole nm for an int kerf (_halves)
 
 
 def _bands(usable: Box, obs: list[Box]) -> list[Box]:
@@ -155,7 +155,7 @@ def _bands(usable: Box, obs: list[Box]) -> list[Box]:
     ux0, uy0, ux1, uy1 = usable
     ys = sorted({uy0, uy1, *[o[1] for o in obs], *[o[3] for o in obs]})
     ys = [y for y in ys if uy0 <= y <= uy1]
-    open_blocks: dict[tuple[float, float], float] = {}  # (x0, x1) -> y0 of the growing block
+    open_blocks: dict[tuple[int, int], int] = {}  # (x0, x1) -> y0 of the growing block
     done: list[Box] = []
     for ya, yb in zip(ys[:-1], ys[1:], strict=True):
         if yb - ya <= 0:
@@ -222,7 +222,8 @@ def _guillotine(usable: Box, obs: list[Box], kerf: float, packer: _Packer,
 
     def shrunk(b: Box) -> Box:
         return (b[0] + (lo if b[0] > ux0 + _TOL else 0), b[1] + (lo if b[1] > uy0 + _TOL else 0),
-                b[2] - (hi if b[2] < ux1 - _TOL else 0), b[3] - (hi if b[3] < uy1 - _TOL else 0))
+                b[2] - (hi if b[2] < ux1 - _TOL else 0),
+                b[3] - (hi if b[3] < uy1 - _TOL else 0))  # type: ignore[return-value]
 
     def best(region: Box) -> tuple[int, list[tuple[Box, str]]]:
         if region in memo:
@@ -350,7 +351,8 @@ def pack_with_keepouts_nm(
         if not parts:
             z = np.zeros(0, np.int64)
             return z, z, np.zeros(0)
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]))
 
     for strat in strategies:
         if strat == "holes":
@@ -440,7 +442,8 @@ def pack_with_keepouts(
     """`pack_with_keepouts_nm` in millimetres: usable box, clearances, kerf and the block
     packer's coordinates in mm (converted exactly to and from whole nm)."""
     try:
-        box = tuple(mm_to_nm(float(v)) for v in usable)
+        x0, y0, x1, y1 = (mm_to_nm(float(v)) for v in usable)
+        box = (x0, y0, x1, y1)
     except (TypeError, ValueError) as exc:
         raise LayoutgenError("keep-outs: usable must be a box (x0, y0, x1, y1) in mm") from exc
     kerf = float(kerf)

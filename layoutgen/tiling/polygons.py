@@ -247,7 +247,8 @@ def _shift_candidates(F: shapely.Geometry, px: float, h_min: float, n_best: int 
         h_new = np.maximum(_lift(env, bnd, px, s_new, K), h_min)
         s, h = np.concatenate([s, s_new]), np.concatenate([h, h_new])
     order = np.lexsort((s, np.round(h, 12)))
-    out, seen = [], []
+    out: list[tuple[float, float]] = []
+    seen: list[float] = []
     for i in order:
         if all(abs(s[i] - t) > px * 1e-3 for t in seen):
             out.append((float(s[i]), float(h[i])))
@@ -752,8 +753,8 @@ def _integer_lattice(geom: _Geom, parts, uf: np.ndarray, vf: np.ndarray, k: int)
         if dlt > 0.05 * nu:
             break
         for du, dv in ((0.0, dlt), (dlt, dlt), (dlt, 0.0)):
-            u = tuple(int(c) for c in np.rint(uf + du * un))
-            v = tuple(int(c) for c in np.rint(vf + dv * nn))
+            ru, rv = np.rint(uf + du * un), np.rint(vf + dv * nn)
+            u, v = (int(ru[0]), int(ru[1])), (int(rv[0]), int(rv[1]))
             if (u, v) in tried:
                 continue
             tried.add((u, v))
@@ -893,7 +894,7 @@ def _as_int(v: object, what: str) -> int:
     if isinstance(v, bool):
         raise LayoutgenError(f"polygons: {what} must be a whole number of nm, got {v!r}")
     try:
-        return operator.index(v)
+        return operator.index(v)  # type: ignore[arg-type]
     except TypeError:
         raise LayoutgenError(f"polygons: {what} must be a whole number of nm, got {v!r}") \
             from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
@@ -183,8 +184,8 @@ def near_pairs(
 def keepout_pair(i: int, item: object) -> tuple[BaseGeometry, float]:
     """A (geometry, clearance_mm) keep-out pair, checked: the clearance a finite number >= 0."""
     try:
-        geom, clearance = item  # type: ignore[misc]
-        clearance = float(clearance)
+        geom, raw = cast(tuple[BaseGeometry, float], item)
+        clearance = float(raw)
     except (TypeError, ValueError) as exc:
         raise LayoutgenError(f"keep-out {i}: expected (shapely geometry, clearance_mm)") from exc
     if not (math.isfinite(clearance) and clearance >= 0):

@@ -8,6 +8,7 @@ points). With a coarse subset of coordinates it is a valid (lower-bound) heurist
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,7 +154,8 @@ _TABLES_KEEP = 4  # items kept (least recently used dropped)
 CACHE_STATES = 90_000  # largest cached table (states)
 
 
-def item_tables(a: int, b: int, x: int, y: int, n_states: int) -> ItemTables | None:
+def item_tables(a: int, b: int, x: int, y: int,
+                n_states: Callable[[int], int]) -> ItemTables | None:
     """Cached tables covering x x y for item a x b (None if too large to cache).
 
     `n_states(v)` counts the normal values <= v; a table is regrown with 25 % head room.

@@ -121,7 +121,7 @@ def three_block(x: int, y: int, a: int, b: int) -> tuple[int, list[Block]]:
 def _coarse_values(v: int, a: int, b: int, fl: np.ndarray) -> np.ndarray | None:
     """Candidate sizes <= v made of nearly homogeneous runs, closed under complements."""
     for k in (3, 2, 1, 0):
-        vals = set()
+        vals: set[int] = set()
         for i in range(k + 1):
             vals.update(range(i * b, v + 1, a))
             vals.update(range(i * a, v + 1, b))

@@ -149,9 +149,9 @@ def _solve_int(big_x: int, big_y: int, a: int, b: int, cut: str, budget: Budget)
         gt = guillotine_table(ax, ay, a, b)
     gn = int(gt[-1, -1])
     if gn > best_n:
-        blocks: list[Block] = []
-        guillotine_blocks(gt, ax, ay, a, b, ax.n - 1, ay.n - 1, 0, 0, blocks)
-        best_n, best, strategy = gn, blocks, "guillotine-dp"
+        gblocks: list[Block] = []
+        guillotine_blocks(gt, ax, ay, a, b, ax.n - 1, ay.n - 1, 0, 0, gblocks)
+        best_n, best, strategy = gn, gblocks, "guillotine-dp"
     if best_n >= ub or states > _SMALL_STATES:
         return IntSolution(best_n, best, strategy, ub, method)
     from layoutgen.tiling.rect.window_bound import bound_table, window_weights  # lazy: numba
