@@ -57,10 +57,19 @@ def _cap_count(cap: np.ndarray, need: int, n_min: int, n_max: int) -> int:
     return int(np.flatnonzero(ok)[-1])
 
 
+def _order(label: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Cells sorted by (label, key): one int64 sort key when it fits, else lexsort."""
+    base = int(key.min())
+    span = int(key.max()) - base + 1
+    if (int(label.max()) + 1) * span < 2**62:
+        return np.argsort(label.astype(np.int64) * span + (key - base), kind="stable")
+    return np.lexsort((key, label))
+
+
 def _split(label: np.ndarray, key: np.ndarray,
            gap_ok: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
     """Relabel: components of `label` cut where consecutive `key`s (sorted) are not linked."""
-    order = np.lexsort((key, label))
+    order = _order(label, key)
     ks, ls = key[order], label[order]
     cut = np.ones(order.size, dtype=bool)
     if order.size > 1:
@@ -73,14 +82,22 @@ def _split(label: np.ndarray, key: np.ndarray,
 def _neighbours(label: np.ndarray, key: np.ndarray, lo: np.ndarray, hi: np.ndarray
                 ) -> np.ndarray:
     """Cells of the same label with lo <= key <= hi (the cell itself included)."""
-    uniq = np.unique(key)
-    rank = np.searchsorted(uniq, key)
-    r_lo = np.searchsorted(uniq, lo, side="left")
-    r_hi = np.searchsorted(uniq, hi, side="right") - 1
-    base = label.astype(np.int64) * (uniq.size + 1)
-    combined = np.sort(base + rank)
-    return (np.searchsorted(combined, base + r_hi, side="right")
-            - np.searchsorted(combined, base + r_lo, side="left"))
+    base = int(min(key.min(), lo.min()))
+    span = int(max(key.max(), hi.max())) - base + 1
+    if (int(label.max()) + 1) * span >= 2**62:  # combined keys would overflow: rank first
+        uniq = np.unique(np.concatenate((key, lo, hi)))
+        key, lo, hi = (np.searchsorted(uniq, a) for a in (key, lo, hi))
+        base, span = 0, uniq.size
+    lab = label.astype(np.int64) * span - base
+    comb = lab + key
+    order = np.argsort(comb, kind="stable")
+    cs = comb[order]
+    # lo and hi rise with the key and stay inside their label's span: in this order the
+    # queries are sorted too, which keeps the searches fast
+    cnt = np.empty(key.size, dtype=np.int64)
+    cnt[order] = (np.searchsorted(cs, (lab + hi)[order], side="right")
+                  - np.searchsorted(cs, (lab + lo)[order], side="left"))
+    return cnt
 
 
 def upper_bounds(cap: np.ndarray, z: np.ndarray, v: np.ndarray, need: int, n_min: int,

@@ -42,7 +42,7 @@ class Cells:
 
     sheet: np.ndarray        # int32 index into sheet_names
     sheet_names: tuple[str, ...]
-    cell_id: np.ndarray      # str ids as written in the map
+    cell_id: pl.Series       # ids as written in the map (text)
     row: np.ndarray          # int64 (-1 if the map has none)
     col: np.ndarray          # int64
     x: np.ndarray            # float64 mm (nan if none)
@@ -59,7 +59,7 @@ class Cells:
 
     def take(self, idx: np.ndarray) -> Cells:
         """The cells at idx (same sheets)."""
-        return Cells(self.sheet[idx], self.sheet_names, self.cell_id[idx], self.row[idx],
+        return Cells(self.sheet[idx], self.sheet_names, self.cell_id.gather(idx), self.row[idx],
                      self.col[idx], self.x[idx], self.y[idx], self.cap_nah[idx],
                      self.z_uohm[idx], self.v_uv[idx], self.measured_capacity, self.sheets)
 
@@ -135,6 +135,7 @@ def read_cells(paths: list[Path] | tuple[Path, ...], nominal_cap_nah: int) -> Ce
     names: dict[str, int] = {}
     counts: dict[str, list[int]] = {}
     parts: list[dict[str, np.ndarray]] = []
+    ids: list[pl.Series] = []
     total = 0
     for path, frame in frames:
         keep = _pass_mask(frame["pass"], path)
@@ -144,21 +145,20 @@ def read_cells(paths: list[Path] | tuple[Path, ...], nominal_cap_nah: int) -> Ce
             raise LayoutgenError(f"{path}: the maps hold over {MAX_CELLS:,} passing cells, "
                                  "more than one run stacks (--force stacks them anyway)")
         sheet_txt = frame["sheet"].fill_null("").str.strip_chars()
-        for s, n_all in zip(*np.unique(sheet_txt.to_numpy().astype(str), return_counts=True),
-                            strict=True):
+        for s, n_all in sheet_txt.value_counts(sort=False).sort("sheet").iter_rows():
             counts.setdefault(str(s), [0, 0])[0] += int(n_all)
-        g_sheet = good["sheet"].fill_null("").str.strip_chars().to_numpy().astype(str)
+        g_sheet = good["sheet"].fill_null("").str.strip_chars()
         if (g_sheet == "").any():
             raise LayoutgenError(f"{path}: a passing cell has an empty 'sheet'")
-        codes = np.empty(g_sheet.size, dtype=np.int32)
-        uniq, inv = np.unique(g_sheet, return_inverse=True)
-        lut = np.array([names.setdefault(str(u), len(names)) for u in uniq], dtype=np.int32)
-        codes[:] = lut[inv] if uniq.size else codes
-        for u, c in zip(*np.unique(g_sheet, return_counts=True), strict=True):
+        uniq = g_sheet.unique().sort()
+        lut = pl.Series([names.setdefault(str(u), len(names)) for u in uniq], dtype=pl.Int32)
+        codes = g_sheet.replace_strict(uniq, lut, return_dtype=pl.Int32).to_numpy() \
+            if uniq.len() else np.zeros(0, dtype=np.int32)
+        for u, c in g_sheet.value_counts(sort=False).iter_rows():
             counts[str(u)][1] += int(c)
+        ids.append(good["id"].fill_null(""))
         part = {
             "sheet": codes,
-            "id": good["id"].fill_null("").to_numpy().astype(str),
             "z": _numbers(good, "impedance_ohm", path, True, MAX_IMPEDANCE_OHM),
             "v": _numbers(good, "ocv_v", path, False, MAX_OCV_V),
         }
@@ -181,7 +181,7 @@ def read_cells(paths: list[Path] | tuple[Path, ...], nominal_cap_nah: int) -> Ce
     return Cells(
         sheet=cat("sheet").astype(np.int32),
         sheet_names=tuple(sorted(names, key=names.__getitem__)),
-        cell_id=cat("id"),
+        cell_id=pl.concat(ids) if ids else pl.Series("id", [], dtype=pl.Utf8),
         row=np.where(np.isfinite(rowf), rowf, -1).astype(np.int64),
         col=np.where(np.isfinite(colf), colf, -1).astype(np.int64),
         x=cat("x"), y=cat("y"),

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from layoutgen.deck import _parse_override, error_text, shown, strict_number
 from layoutgen.errors import LayoutgenError
@@ -33,6 +41,15 @@ class StackLimits(BaseModel):
                     "the order (bootstrap over the measured sheets).")
     seed: int = Field(default=0, ge=0, le=2**31 - 1,
                       description="Seed of the lot plan's bootstrap (deterministic output).")
+
+    @field_validator("max_impedance_spread", "max_ocv_spread_mv")
+    @classmethod
+    def _on_grid(cls, v: float, info: ValidationInfo) -> float:
+        """Limits are compared exactly: the impedance spread on a 1e-6 grid, OCV on 1 uV."""
+        places = 6 if info.field_name == "max_impedance_spread" else 3
+        if Decimal(repr(float(v))) % Decimal(10) ** -places:
+            raise ValueError(f"give at most {places} decimals")
+        return v
 
     @property
     def impedance_ppm(self) -> int:

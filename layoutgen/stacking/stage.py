@@ -281,17 +281,14 @@ def stack_cells(req: StackRequest) -> StackResult:
 # --------------------------------------------------------------------------- outputs
 
 
-def _fixed6(values: np.ndarray) -> pl.Series:
-    """Integer micro-units as exact decimal text with 6 decimals."""
-    v = np.asarray(values, dtype=np.int64)
-    whole = pl.Series((np.abs(v) // MICRO).astype(np.int64)).cast(pl.Utf8)
-    frac = pl.Series((np.abs(v) % MICRO).astype(np.int64)).cast(pl.Utf8).str.zfill(6)
-    sign = pl.Series(np.where(v < 0, "-", ""))
-    return sign + whole + "." + frac
+def _fixed6(values: np.ndarray) -> np.ndarray:
+    """Integer micro-units as floats: written with 6 decimals they are the exact decimals
+    (below 2^53 / 10^6 the nearest double prints back to its 6-decimal value)."""
+    return np.asarray(values, dtype=np.int64) / MICRO
 
 
 def _csv(frame: pl.DataFrame, path: Path) -> None:
-    fileio.write_bytes(path, frame.write_csv(line_terminator="\n").encode())
+    fileio.write_bytes(path, frame.write_csv(line_terminator="\n", float_precision=6).encode())
 
 
 def write_stack_outputs(result: StackResult, out_dir: str | Path, *, overwrite: bool = False
@@ -299,14 +296,14 @@ def write_stack_outputs(result: StackResult, out_dir: str | Path, *, overwrite: 
     """stacks.csv, stack_summary.csv, picklist.csv, leftovers.csv, stack_summary.json and the
     pictures, staged into out_dir (all or nothing); the paths written."""
     c, r = result.cells, result
-    names = np.array(c.sheet_names, dtype=object)
+    names = pl.Series("sheet", c.sheet_names, dtype=pl.Utf8)
     ret = r.target.retention
     with fileio.staged_dir(out_dir, overwrite=overwrite) as tmp:
         order = r.picks.order
         in_stack = order[np.lexsort((r.picks.position[order], r.stack[order]))]
         _csv(pl.DataFrame({
             "stack": r.stack[in_stack], "position": r.picks.position[in_stack],
-            "sheet": names[c.sheet[in_stack]].astype(str), "cell_id": c.cell_id[in_stack],
+            "sheet": names.gather(c.sheet[in_stack]), "cell_id": c.cell_id.gather(in_stack),
             "capacity_mah": _fixed6(c.cap_nah[in_stack]),
             "impedance_ohm": _fixed6(c.z_uohm[in_stack]), "ocv_v": _fixed6(c.v_uv[in_stack]),
         }), tmp / "stacks.csv")
@@ -320,14 +317,14 @@ def write_stack_outputs(result: StackResult, out_dir: str | Path, *, overwrite: 
             "thickness_mm": np.round(r.stack_thickness_mm, 6),
         }), tmp / "stack_summary.csv")
         _csv(pl.DataFrame({
-            "pick": np.arange(order.size), "sheet": names[c.sheet[order]].astype(str),
-            "cell_id": c.cell_id[order], "row": c.row[order], "col": c.col[order],
+            "pick": np.arange(order.size), "sheet": names.gather(c.sheet[order]),
+            "cell_id": c.cell_id.gather(order), "row": c.row[order], "col": c.col[order],
             "x_mm": c.x[order], "y_mm": c.y[order], "stack": r.stack[order],
             "position": r.picks.position[order],
         }), tmp / "picklist.csv")
         left = np.flatnonzero(r.stack < 0)
         _csv(pl.DataFrame({
-            "sheet": names[c.sheet[left]].astype(str), "cell_id": c.cell_id[left],
+            "sheet": names.gather(c.sheet[left]), "cell_id": c.cell_id.gather(left),
             "capacity_mah": _fixed6(c.cap_nah[left]), "impedance_ohm": _fixed6(c.z_uohm[left]),
             "ocv_v": _fixed6(c.v_uv[left]), "reason": r.reason[left].astype(str),
         }, schema_overrides={"reason": pl.Utf8}), tmp / "leftovers.csv")
