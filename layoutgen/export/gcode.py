@@ -11,9 +11,14 @@ laser gate is digital output 0, switched synchronously with motion (M62 P0 befor
 M63 P0 after it), the power is analog output 0 (M67 E0 Q<percent>); each operation's
 parameters are shown as (MSG, ...), each scan field starts with a comment naming the field and
 its centre.
-GRBL: laser mode ($32=1) fires only during G1; M4 S<power> (dynamic power, S 0-1000 for
-0-100 %) at the start of an operation, M5 at its end. GRBL gets the chords: it would cut arcs
-into segments of its own ($12 arc tolerance, 2 um by default, coarser than the layout's).
+GRBL: laser mode ($32=1) fires only during G1/G2/G3; M4 S<power> (dynamic power, S from 0 to
+the profile's $30 for 0-100 %) at the start of an operation, M5 at its end. Written for the
+machine profile (`layoutgen.machine`): G2/G3 with I J where it takes arcs (GRBL cuts them into
+chords within its $12 arc tolerance and refuses an arc whose end radius differs from its start
+radius by more than 0.005 mm and 0.1 %: rounding to 1 um keeps that under 1.5 um), chords within
+its chord tolerance where it does not; an operation faster than the profile's feed limit is
+written at the limit with its power lowered in the same ratio (the same energy per mm), and the
+header says so.
 
 Every coordinate is rounded once to DECIMALS (`fmt.scaled`: the whole-nm value the layout
 holds, rounded half to even in integers; arc centres too, so the I J offsets are exact
@@ -23,27 +28,33 @@ templates (`CellPaths`): only the vertices that end a move are ever formed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from layoutgen.export import numbers as fmt
+from layoutgen.export.curves import (
+    Strokes,
+    cell_moves,
+    flattened,
+    path_moves,
+    template_moves,
+)
 from layoutgen.fileio import atomic_path
+from layoutgen.machine import Machine
 from layoutgen.toolpath.fields import field_runs
+from layoutgen.toolpath.metrics import machine_of, machine_settings
 from layoutgen.toolpath.model import (
     ARC_CW,
-    ARC_LINE,
     ARC_REVERSED,
     CellPaths,
     Operation,
     Paths,
     Toolpath,
-    circumcentres,
 )
 
 DECIMALS = 3  # 1 um: the layout's chord tolerance and a galvo's resolution
-GRBL_S_MAX = 1000  # GRBL's $30 (spindle/laser max): S = power % x 10
 
 
 def _fnum(v: float) -> str:
@@ -59,91 +70,7 @@ def _describe(op: Operation, index: int, count: int) -> str:
             f"{p.laser_on_delay_us:g}/{p.laser_off_delay_us:g} us")
 
 
-@dataclass(frozen=True)
-class _Moves:
-    """Strokes as the vertices that end a move: pos (K, 2) and centre (K, 2) of the arc ending
-    there, in output units (integers); code (K,) ARC_*; first (P,) each stroke's first
-    vertex; closed (P,)."""
-
-    pos: np.ndarray
-    code: np.ndarray
-    centre: np.ndarray
-    first: np.ndarray
-    closed: np.ndarray
-
-
-def _moves(xy: np.ndarray, code: np.ndarray, first: np.ndarray, closed: np.ndarray,
-           centre: np.ndarray) -> _Moves:
-    """_Moves from move-end vertices xy (K, 2), their codes and arc centres (K, 2) (mm)."""
-    pos = fmt.scaled(xy, DECIMALS)
-    c = np.zeros_like(pos)
-    ai = np.flatnonzero(code >= ARC_CW)
-    if len(ai):
-        c[ai] = fmt.scaled(centre[ai], DECIMALS)
-    return _Moves(pos, code, c, first, closed)
-
-
-def _path_moves(paths: Paths, a: int, b: int, arcs: bool) -> _Moves:
-    """Moves of paths a .. b - 1."""
-    lo, hi = int(paths.starts[a]), int(paths.starts[b])
-    xy = paths.xy[lo:hi]
-    if arcs and paths.arcs is not None:
-        codes = paths.arcs[lo:hi]
-        kept = np.flatnonzero(codes)
-    else:
-        codes = None
-        kept = np.arange(hi - lo, dtype=np.int64)
-    code = codes[kept] if codes is not None else np.full(len(kept), ARC_LINE, np.int8)
-    centre = np.zeros((len(kept), 2))
-    ai = np.flatnonzero(code >= ARC_CW)
-    if len(ai):  # the arc ending at kept vertex k starts at kept vertex k - 1
-        s, e = kept[ai - 1], kept[ai]
-        centre[ai] = circumcentres(xy[s], xy[(s + e) // 2], xy[e])
-    first = np.searchsorted(kept, paths.starts[a:b] - lo)
-    return _moves(xy[kept], code, first, paths.closed[a:b], centre)
-
-
-def _template_moves(tpl, arcs: bool) -> tuple:  # noqa: ANN001
-    """Per template: the move-end vertices (template vertex index), their codes and arc
-    centres (cell coordinates), and for each variant and template path its first one."""
-    codes = tpl.arcs if arcs and tpl.arcs is not None else None
-    kept = np.flatnonzero(codes) if codes is not None else \
-        np.arange(len(tpl.xy), dtype=np.int64)
-    code = codes[kept] if codes is not None else np.full(len(kept), ARC_LINE, np.int8)
-    centre = np.zeros((len(kept), 2))
-    ai = np.flatnonzero(code >= ARC_CW)
-    if len(ai):
-        s, e = kept[ai - 1], kept[ai]
-        centre[ai] = circumcentres(tpl.xy[s], tpl.xy[(s + e) // 2], tpl.xy[e])
-    v_first = np.searchsorted(kept, tpl.pt_off)  # per variant
-    v_count = np.searchsorted(kept, tpl.pt_off + tpl.pt_cnt) - v_first
-    owner = np.repeat(np.arange(len(tpl.path_cnt)), tpl.path_cnt)
-    p_first = np.searchsorted(kept, tpl.pt_off[owner] + tpl.path_start)  # per template path
-    return kept, code, centre, v_first, v_count, p_first
-
-
-def _cell_moves(cells: CellPaths, a: int, b: int, tm: tuple) -> _Moves:
-    """Moves of cells a .. b - 1, gathered from their templates' move-end vertices."""
-    tpl = cells.templates
-    kept, code, centre, v_first, v_count, p_first = tm
-    var = cells.variant[a:b]
-    c = np.asarray(cells.centre[a:b], float)
-    cnt = v_count[var]
-    base = np.r_[0, np.cumsum(cnt)].astype(np.int64)
-    owner = np.repeat(np.arange(len(var), dtype=np.int64), cnt)
-    src = v_first[var][owner] + np.arange(int(base[-1]), dtype=np.int64) - base[:-1][owner]
-    xy = tpl.xy[kept[src]] + c[owner]
-    cen = centre[src] + c[owner]
-    qc = tpl.path_cnt[var]
-    powner = np.repeat(np.arange(len(var), dtype=np.int64), qc)
-    qbase = np.r_[0, np.cumsum(qc)].astype(np.int64)
-    psrc = tpl.path_off[var][powner] + np.arange(int(qbase[-1]), dtype=np.int64) - \
-        qbase[:-1][powner]
-    first = base[:-1][powner] + p_first[psrc] - v_first[var][powner]
-    return _moves(xy, code[src], first, tpl.path_closed[psrc], cen)
-
-
-def _stroke_rows(mv: _Moves, passes: int, flavour: str, feed: float):  # noqa: ANN202
+def _stroke_rows(mv: Strokes, passes: int, flavour: str, feed: float) -> Iterator[bytes]:
     """Chunks of G-code bytes for the strokes, each marked `passes` times.
 
     Rows per stroke: a G0 to its start, then its moves (straight steps and arcs) pass by pass,
@@ -195,40 +122,67 @@ def _stroke_rows(mv: _Moves, passes: int, flavour: str, feed: float):  # noqa: A
         yield fmt.lines(build(lo, min(total, lo + fmt.CHUNK)))
 
 
-def _write(tp: Toolpath, path: str | Path, flavour: str) -> Path:
-    target = Path(path)
-    ops = [op for op in tp.operations if op.strokes]
+def _header(tp: Toolpath, flavour: str, n_ops: int, mach: Machine) -> list[str]:
     w, h = tp.sheet_mm
     head = ["%"] if flavour == "ngc" else []
-    head += [f"(layoutgen laser job: sheet {w:g} x {h:g} mm, {len(ops)} operations, "
+    head += [f"(layoutgen laser job: sheet {w:g} x {h:g} mm, {n_ops} operations, "
              f"{tp.fields.count} scan fields of {tp.fields.size_mm:g} mm)",
              "(units mm, absolute, origin at the sheet's lower-left corner)"]
     if flavour == "ngc":
         head += ["(laser gate: digital output 0 via M62/M63 P0, power: analog output 0 via "
                  "M67 E0 Q percent)", "G21 G90 G17 G94", "M63 P0"]
+        return head
+    arcs = ("G2/G3 arcs, $12 arc tolerance at most "
+            f"{mach.arc_tolerance_mm:g} mm" if mach.arcs else
+            f"arcs as chords within {mach.chord_tolerance_um:g} um")
+    head += [f"(machine {mach.name}, {mach.kind}: feed at most {mach.max_feed_mm_min:g} mm/min "
+             f"as $110/$111, {arcs})",
+             f"(GRBL laser mode $32=1 expected, S 0-{mach.power_scale} = 0-100 pct power, "
+             f"as $30)", "G21 G90 G17 G94", "M5 S0"]
+    return head
+
+
+def _moves(marks: Paths | CellPaths, a: int, b: int, tm: tuple | None, arcs: bool,
+           mach: Machine | None) -> Strokes:
+    """Moves of paths (or cells) a .. b - 1; for a GRBL machine without arcs, chords at its
+    chord tolerance."""
+    if isinstance(marks, CellPaths):
+        assert tm is not None
+        mv = cell_moves(marks, a, b, tm, DECIMALS)
     else:
-        head += ["(GRBL laser mode $32=1 expected, S 0-1000 = 0-100 pct power)",
-                 "G21 G90 G17 G94", "M5 S0"]
-    arcs = flavour == "ngc"
+        mv = path_moves(marks, a, b, arcs, DECIMALS)
+    if mach is not None and not mach.arcs:
+        mv = flattened(mv, mach.chord_tolerance_um / 1000)
+    return mv
+
+
+def _write(tp: Toolpath, path: str | Path, flavour: str, machine: Machine | None) -> Path:
+    target = Path(path)
+    ops = [op for op in tp.operations if op.strokes]
+    mach = machine_of(tp, machine)
+    head = _header(tp, flavour, len(ops), mach)
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fh.write(("\n".join(head) + "\n").encode("ascii"))
         for i, op in enumerate(ops, 1):
             p = op.params
             desc = _describe(op, i, len(ops))
             if flavour == "ngc":
+                feed = p.mark_speed_mm_s * 60
                 fh.write(f"(MSG, {desc})\nM67 E0 Q{p.power_pct:g}\n".encode("ascii"))
             else:
-                s = round(p.power_pct / 100 * GRBL_S_MAX)
-                fh.write(f"({desc})\nM4 S{s}\n".encode("ascii"))
+                ms = machine_settings(p, mach)
+                feed = ms.feed_mm_min
+                s = max(1, round(ms.power_pct / 100 * mach.power_scale))
+                note = f"\n({ms.note(op.name)})" if ms.clamped else ""
+                fh.write(f"({desc}){note}\nM4 S{s}\n".encode("ascii"))
             marks = op.marks
-            cells = isinstance(marks, CellPaths)
-            tm = _template_moves(marks.templates, arcs) if cells else None
+            tm = template_moves(marks.templates, True) if isinstance(marks, CellPaths) else None
             for a, b, f in field_runs(marks.field):
                 cx, cy = tp.fields.centers[f]
                 fh.write(f"(scan field {f}: centre X{_fnum(cx)} Y{_fnum(cy)})\n"
                          .encode("ascii"))
-                mv = _cell_moves(marks, a, b, tm) if cells else _path_moves(marks, a, b, arcs)
-                for chunk in _stroke_rows(mv, p.passes, flavour, p.mark_speed_mm_s * 60):
+                mv = _moves(marks, a, b, tm, True, None if flavour == "ngc" else mach)
+                for chunk in _stroke_rows(mv, p.passes, flavour, feed):
                     fh.write(chunk)
             if flavour != "ngc":
                 fh.write(b"M5\n")
@@ -237,11 +191,13 @@ def _write(tp: Toolpath, path: str | Path, flavour: str) -> Path:
     return target
 
 
-def write_ngc(tp: Toolpath, path: str | Path) -> Path:
-    """LinuxCNC RS274NGC program (.ngc)."""
-    return _write(tp, path, "ngc")
+def write_ngc(tp: Toolpath, path: str | Path, machine: Machine | None = None) -> Path:
+    """LinuxCNC RS274NGC program (.ngc): always with arcs, at the operations' own feeds."""
+    return _write(tp, path, "ngc", machine)
 
 
-def write_grbl(tp: Toolpath, path: str | Path) -> Path:
-    """GRBL laser-mode program (.gcode)."""
-    return _write(tp, path, "grbl")
+def write_grbl(tp: Toolpath, path: str | Path, machine: Machine | None = None) -> Path:
+    """GRBL laser-mode program (.gcode) for `machine` (default: the toolpath's, else the galvo
+    profile): G2/G3 where it takes arcs, feeds within its limit (power lowered in proportion
+    where an operation is faster)."""
+    return _write(tp, path, "grbl", machine)

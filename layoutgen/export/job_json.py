@@ -1,27 +1,33 @@
 """The JSON job (.job.json): operations with their parameters, metrics and ordered records.
 
 Records of one operation, in marking order: {"field": k, "center": [x, y]} where a scan field
-starts (a stage move), {"jump": [x, y]} to a stroke's start, {"mark": [[x, y], ...],
-"closed": bool} for the stroke (marked `passes` times in place, see the toolpath model).
-Coordinates in mm with 3 decimals. The same job gives the same bytes (fixed key order, rounded
-metrics, no dates).
+starts (a stage move), {"jump": [x, y]} to a stroke's start, {"mark": [v, ...], "closed":
+bool} for the stroke (marked `passes` times in place, see the toolpath model). Each mark vertex
+ends a move: [x, y] a straight step (or the stroke's start), [x, y, cx, cy, d] a circular arc
+round the centre (cx, cy) from the previous vertex, d = 1 counter-clockwise, -1 clockwise (the
+toolpath's own arcs: circles, rounded corners; no chords). Coordinates in mm, rounded once to
+3 decimals (1 um), centres too. "machine" names the profile the metrics' times are for. The
+same job gives the same bytes (fixed key order, rounded metrics, no dates).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from layoutgen.export import numbers as fmt
+from layoutgen.export.curves import Strokes, path_moves
 from layoutgen.fileio import atomic_path
+from layoutgen.machine import Machine
 from layoutgen.toolpath.fields import field_runs
 from layoutgen.toolpath.metrics import job_metrics, rounded
-from layoutgen.toolpath.model import Paths, Toolpath, laser_params
+from layoutgen.toolpath.model import ARC_CCW, ARC_CW, Toolpath, laser_params
 
-FORMAT = "layoutgen-laser-job/1"
+FORMAT = "layoutgen-laser-job/2"
 DECIMALS = 3
 
 
@@ -31,9 +37,10 @@ def _rounded(mm: np.ndarray) -> list:
     return (fmt.scaled(mm, DECIMALS) / 10.0 ** DECIMALS).tolist()
 
 
-def job_header(tp: Toolpath) -> dict[str, Any]:
-    """Everything but the records (also what the CLI's --json prints)."""
-    m = rounded(job_metrics(tp))
+def job_header(tp: Toolpath, machine: Machine | None = None) -> dict[str, Any]:
+    """Everything but the records (also what the CLI's --json prints); times for `machine`
+    (default: the toolpath's, else the galvo profile)."""
+    m = rounded(job_metrics(tp, machine))
     f = tp.fields
     return {
         "format": FORMAT,
@@ -50,6 +57,7 @@ def job_header(tp: Toolpath) -> dict[str, Any]:
             "centers": _rounded(f.centers),
             "windows": _rounded(f.windows),
         },
+        "machine": m["machine"],
         "metrics": m["total"],
         "operations": [
             {"name": op.name, "kind": op.kind, "parameters": laser_params(op.params),
@@ -62,23 +70,34 @@ def job_header(tp: Toolpath) -> dict[str, Any]:
     }
 
 
-def _stroke_rows(paths: Paths):  # noqa: ANN202
-    first_of = np.repeat(paths.starts[:-1], paths.counts)
-    last_of = np.repeat(paths.starts[1:] - 1, paths.counts)
-    closed = np.repeat(paths.closed, paths.counts)
+def _stroke_rows(st: Strokes) -> Iterator[bytes]:
+    """Chunks of record text: a jump to each stroke's start, then its mark vertices, an arc's
+    end with its centre and direction."""
+    first_of = np.repeat(st.first, np.diff(st.bounds))
+    last_of = np.repeat(st.bounds[1:] - 1, np.diff(st.bounds))
+    closed = np.repeat(st.closed, np.diff(st.bounds))
+    p, c = st.mm(), st.centre_mm()
+    arc = np.where(st.code == ARC_CCW, 1, np.where(st.code == ARC_CW, 2, 0))
 
     def build(lo: int, hi: int) -> list[fmt.Part]:
         idx = np.arange(lo, hi)
         is_first = idx == first_of[lo:hi]
         is_last = idx == last_of[lo:hi]
         rows = hi - lo
-        xy = paths.xy[lo:hi]
+        xy = p[lo:hi]
         nx = fmt.number(xy[:, 0], DECIMALS)
         ny = fmt.number(xy[:, 1], DECIMALS)
         only_first = is_first[:, None]
+        a = arc[lo:hi]
+        has = (a > 0)[:, None]
+        cx = fmt.number(c[lo:hi, 0], DECIMALS)
+        cy = fmt.number(c[lo:hi, 1], DECIMALS)
         comma = fmt.text([","], rows=rows)
         return [
             fmt.text([',[', ',\n{"jump":['], is_first.astype(np.int64)), nx, comma, ny,
+            fmt.text(["", ",", ","], a), (cx[0], cx[1] & has),
+            fmt.text(["", ",", ","], a), (cy[0], cy[1] & has),
+            fmt.text(["", ",1", ",-1"], a),
             fmt.text([']', ']},\n{"mark":[['], is_first.astype(np.int64)),
             (nx[0], nx[1] & only_first), (comma[0], comma[1] & only_first),
             (ny[0], ny[1] & only_first), fmt.text(["", "]"], is_first.astype(np.int64)),
@@ -86,12 +105,12 @@ def _stroke_rows(paths: Paths):  # noqa: ANN202
                      np.where(is_last, np.where(closed[lo:hi], 2, 1), 0)),
         ]
 
-    return fmt.rows_in_chunks(len(paths.xy), build)
+    return fmt.rows_in_chunks(len(st.pos), build)
 
 
-def write_job_json(tp: Toolpath, path: str | Path) -> Path:
+def write_job_json(tp: Toolpath, path: str | Path, machine: Machine | None = None) -> Path:
     """Write the JSON job (atomically)."""
-    head = job_header(tp)
+    head = job_header(tp, machine)
     ops = head.pop("operations")
     target = Path(path)
     text = json.dumps(head, indent=1, allow_nan=False)
@@ -106,10 +125,7 @@ def write_job_json(tp: Toolpath, path: str | Path) -> Path:
                 cx, cy = _rounded(tp.fields.centers[f])
                 fh.write((("," if j else "") + f'\n{{"field":{f},"center":[{cx},{cy}]}}')
                          .encode("ascii"))
-                s = paths.starts[a:b + 1]
-                sub = Paths(paths.xy[s[0]:s[-1]], s - s[0], paths.closed[a:b],
-                            paths.unit[a:b], paths.field[a:b])
-                for chunk in _stroke_rows(sub):
+                for chunk in _stroke_rows(path_moves(paths, a, b, True, DECIMALS)):
                     fh.write(chunk)
             fh.write(b"\n]}")
         fh.write(b"\n]}\n")
