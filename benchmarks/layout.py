@@ -64,7 +64,7 @@ def run_case(mode: str, n: int, out: Path) -> dict:
     from layoutgen.drc import run_drc
     from layoutgen.export.gds import write_layout
     from layoutgen.export.manifest import write_manifest
-    from layoutgen.layout import build_layout
+    from layoutgen.layout.assemble import build_layout
     from layoutgen.shapes import rect
 
     deck = load_deck([], SETS)

@@ -46,7 +46,7 @@ def _peak_mb() -> float:
 
 def _grid_layout(n_side: int, sets: list[str]):  # noqa: ANN202
     from layoutgen.deck import load_deck
-    from layoutgen.layout import build_layout
+    from layoutgen.layout.assemble import build_layout
     from layoutgen.shapes import rect
     from layoutgen.tiling.result import Tiling
 
@@ -70,7 +70,7 @@ def _grid_layout(n_side: int, sets: list[str]):  # noqa: ANN202
 
 def _circle_layout(sheet: float, sets: list[str]):  # noqa: ANN202
     from layoutgen.deck import load_deck
-    from layoutgen.layout import build_layout
+    from layoutgen.layout.assemble import build_layout
     from layoutgen.shapes import circle
     from layoutgen.tiling.engine import sheet_spec_from_deck, tile
 

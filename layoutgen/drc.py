@@ -49,8 +49,9 @@ from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.export.manifest import read_manifest
 from layoutgen.fileio import atomic_path, check_input
-from layoutgen.layout import keepout_zones, sheet_nm, usable_box_nm
-from layoutgen.pattern import CELL_LAYERS
+from layoutgen.layout.features import keepout_zones
+from layoutgen.layout.grid import sheet_nm, usable_box_nm
+from layoutgen.technology import CELL_LAYER_NAMES, LAYER_NAMES
 from layoutgen.units import decimal_of
 
 GRID_TOL = 2  # dbu of slack for 1-grid snapping of both partners (non-rectilinear outlines only)
@@ -208,7 +209,7 @@ class _Checker:
         self.top = tops[0]
         self.dbu_mm = self.layout.dbu / 1000.0
         self.li = {name: self.layout.find_layer(db.LayerInfo(*getattr(deck.layers, name)))
-                   for name in type(deck.layers).model_fields}
+                   for name in LAYER_NAMES}
         missing = [n for n in ("SHEET", "USABLE")
                    if self.li.get(n) is None or self.top.shapes(self.li[n]).is_empty()]
         if missing:
@@ -357,7 +358,7 @@ class _Checker:
             if ci not in self.places:
                 continue
             if any(self.li.get(n) is not None and not cell.shapes(self.li[n]).is_empty()
-                   for n in CELL_LAYERS):
+                   for n in CELL_LAYER_NAMES):
                 out.append(cell)
         return out
 
@@ -379,18 +380,20 @@ class _Checker:
                 raise LayoutgenError(
                     f"cell {cell.name} is placed with a magnification: layoutgen drc checks "
                     "unscaled placements only")
-            r = {n: self.local(cell, n) for n in CELL_LAYERS}
-            sing, iso, el, cat, an, pad = (r[n] for n in CELL_LAYERS)
+            r = {n: self.local(cell, n) for n in CELL_LAYER_NAMES}
+            sing, iso, el, cat = r["SINGULATION"], r["ISOLATION"], r["ELECTROLYTE"], r["CATHODE"]
+            an, pad = r["ANODE_CC"], r["PAD"]
             # rectilinear cells are exact on the grid; curves were drawn as chords and snapped
-            exact = all(r[n].non_rectilinear().is_empty() for n in CELL_LAYERS)
+            exact = all(r[n].non_rectilinear().is_empty() for n in CELL_LAYER_NAMES)
             tol = 0 if exact else self.tol_chord + GRID_TOL
+            inner = [n for n in CELL_LAYER_NAMES if n != "SINGULATION"]  # inside the outline
             films = self.db.Region()
-            for n in CELL_LAYERS[1:]:
+            for n in inner:
                 films += r[n]
             self.report_local(
                 "cell.outside_outline", "every cell layer must lie inside a SINGULATION outline",
                 cell, films - sing)
-            for n in CELL_LAYERS[1:]:  # inside (above), so touching means holding one
+            for n in inner:  # inside (above), so touching means holding one
                 self.report_local(
                     "cell.missing_layer", f"every SINGULATION outline needs a {n} shape",
                     cell, sing.not_interacting(r[n]))
@@ -520,7 +523,7 @@ class _Checker:
             usable = usable & file_usable
         is_box = usable.count() == 1 and usable.is_box()
         ubox = usable.bbox()
-        for name in CELL_LAYERS:
+        for name in CELL_LAYER_NAMES:
             li = self.li.get(name)
             if li is None:
                 continue

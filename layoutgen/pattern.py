@@ -24,8 +24,7 @@ from layoutgen.shapes import (
     outline_vertices,
     transform_vertices,
 )
-
-CELL_LAYERS = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
+from layoutgen.technology import CELL_LAYER_NAMES
 
 
 def pass_count(width: float, spot: float, overlap: float) -> int:
@@ -157,7 +156,7 @@ def cell_pattern(outline: CellShape, deck: Deck, rotation_deg: float = 0.0) -> C
             f"{anode_shape.height:.4g} mm anode collector")
     pad = shapely.Polygon(_rot(shapely.get_coordinates(pad0.exterior)[:-1], rotation_deg))
     pc = _rot(shapely.get_coordinates(shapely.Point(cx, cy)), rotation_deg)[0]
-    layers = {
+    drawn = {
         "SINGULATION": sing,
         "ISOLATION": isolation,
         "ELECTROLYTE": _poly(shapes["ELECTROLYTE"], rotation_deg, tol),
@@ -165,4 +164,5 @@ def cell_pattern(outline: CellShape, deck: Deck, rotation_deg: float = 0.0) -> C
         "ANODE_CC": anode,
         "PAD": pad,
     }
+    layers = {name: drawn[name] for name in CELL_LAYER_NAMES}  # the registry's cell layers
     return CellPattern(float(rotation_deg) % 360, outline, layers, (float(pc[0]), float(pc[1])))

@@ -17,7 +17,7 @@ from layoutgen.export.placements import tiling_summary
 from layoutgen.export.toolpath_files import write_toolpath_files
 from layoutgen.fileio import check_out_dir, check_stem, checkpoint, staged_dir, write_text
 from layoutgen.job import Job
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.lot import LotPlan, lot_plan
 from layoutgen.render.tiling import tiling_preview
 from layoutgen.render.toolpath import toolpath_preview

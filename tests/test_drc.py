@@ -13,7 +13,7 @@ from layoutgen.drc import run_drc
 from layoutgen.errors import LayoutgenError
 from layoutgen.export.gds import write_layout
 from layoutgen.export.manifest import write_manifest
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.shapes import circle, polygon, rect, rounded
 from layoutgen.tiling.result import Tiling
 

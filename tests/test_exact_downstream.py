@@ -24,7 +24,7 @@ from layoutgen.deck import load_deck
 from layoutgen.drc import rule_dbu, run_drc
 from layoutgen.export.gds import write_layout
 from layoutgen.export.manifest import write_manifest
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.shapes import rect
 from layoutgen.tiling.result import Tiling
 

@@ -22,9 +22,9 @@ from layoutgen.export.gds import (
 )
 from layoutgen.export.manifest import HEADER, read_manifest, write_manifest
 from layoutgen.export.numbers import format_csv
-from layoutgen.layout import build_layout
-from layoutgen.pattern import CELL_LAYERS
+from layoutgen.layout.assemble import build_layout
 from layoutgen.shapes import circle, rect, rounded
+from layoutgen.technology import CELL_LAYER_NAMES
 from layoutgen.tiling.result import Tiling
 
 DECK = load_deck()
@@ -89,7 +89,7 @@ def test_hierarchical_file_reads_back(tmp_path) -> None:
         assert ly.dbu == pytest.approx(0.001)
         assert ly.top_cell().name == "SHEET_A"
         assert sorted(c.name for c in ly.each_cell()) == ["CELL_R000", "CELL_R090", "SHEET_A"]
-        for name in CELL_LAYERS:
+        for name in CELL_LAYER_NAMES:
             assert flat_count(ly, getattr(DECK.layers, name)) == L.count
         for name in ("SHEET", "USABLE", "FIDUCIAL", "CONTACT_RAIL", "FIELD"):
             assert flat_count(ly, getattr(DECK.layers, name)) == len(L.features[name])
@@ -110,12 +110,12 @@ def test_flat_file_has_every_polygon(tmp_path) -> None:
     info = write_layout(L, tmp_path / "f.gds", flat=True)
     ly = read(info.gds_path)
     assert [c.name for c in ly.each_cell()] == ["SHEET"]
-    for name in CELL_LAYERS:
+    for name in CELL_LAYER_NAMES:
         li = ly.find_layer(db.LayerInfo(*getattr(DECK.layers, name)))
         assert ly.top_cell().shapes(li).size() == L.count
     hier = write_layout(L, tmp_path / "h.gds")
     lh, lf = read(hier.gds_path), read(info.gds_path)
-    for name in CELL_LAYERS:  # same geometry: XOR of flat and hierarchical is empty
+    for name in CELL_LAYER_NAMES:  # same geometry: XOR of flat and hierarchical is empty
         ld = db.LayerInfo(*getattr(DECK.layers, name))
         rh = db.Region(lh.top_cell().begin_shapes_rec(lh.find_layer(ld)))
         rf = db.Region(lf.top_cell().begin_shapes_rec(lf.find_layer(ld)))

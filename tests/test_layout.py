@@ -12,7 +12,7 @@ import shapely.affinity
 from layoutgen.deck import load_deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.fields import partition_1d
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.shapes import circle, rect, rounded
 from layoutgen.tiling.result import Tiling
 

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from layoutgen import cellgeom
 from layoutgen.deck import load_deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.pattern import CELL_LAYERS, cell_pattern
+from layoutgen.pattern import cell_pattern
 from layoutgen.shapes import circle, polygon, rect, rounded
+from layoutgen.technology import CELL_LAYER_NAMES
 
 DECK = load_deck()
 P = DECK.process
@@ -32,10 +33,11 @@ def _min_gap(inner: shapely.Geometry, outer: shapely.Geometry) -> float:
                                    polygon([(0, 0), (6, 0), (6, 3), (3, 5), (0, 3)])])
 def test_layers_nest_by_the_rules(shape) -> None:
     pat = cell_pattern(shape, DECK)
-    assert set(pat.layers) == set(CELL_LAYERS)
+    assert set(pat.layers) == set(CELL_LAYER_NAMES)
     for g in pat.layers.values():
         assert g.is_valid and g.area > 0
-    sing, iso, el, cat, an, pad = (pat.layers[n] for n in CELL_LAYERS)
+    sing, iso, el, cat, an, pad = (pat.layers[n] for n in (
+        "SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD"))
     slack = TOL + 1e-9
     assert sing.contains(iso)
     assert _min_gap(iso, sing) >= P.singulation_clearance_um / 1000 - slack
@@ -80,7 +82,7 @@ def test_rotation_turns_every_layer_and_the_pad() -> None:
     assert np.allclose(b, (-4, -5, 4, 5))
     x, y = p0.pad_center
     assert np.allclose(p90.pad_center, (-y, x))
-    for name in CELL_LAYERS:
+    for name in CELL_LAYER_NAMES:
         turned = shapely.affinity.rotate(p0.layers[name], 90, origin=(0, 0))
         assert turned.symmetric_difference(p90.layers[name]).area < 1e-9
 
@@ -109,6 +111,7 @@ def test_pad_too_big_is_a_user_error() -> None:
 def test_rounded_cells_always_nest(w: float, h: float, rfrac: float, rot: float) -> None:
     shape = rounded(w, h, rfrac * min(w, h))
     pat = cell_pattern(shape, DECK, rot)
-    sing, iso, el, cat, an, pad = (pat.layers[n] for n in CELL_LAYERS)
+    sing, iso, el, cat, an, pad = (pat.layers[n] for n in (
+        "SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD"))
     assert sing.contains(iso) and el.contains(cat) and el.contains(an) and an.contains(pad)
     assert _min_gap(cat, el) >= P.electrolyte_overhang_um / 1000 - TOL - 1e-9

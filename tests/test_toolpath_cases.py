@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 
 from layoutgen.deck import load_deck
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.shapes import circle, polygon, rect
 from layoutgen.tiling.result import Tiling
 from layoutgen.toolpath.generate import build_toolpath

@@ -29,7 +29,7 @@ from layoutgen.drc import run_drc
 from layoutgen.errors import LayoutgenError
 from layoutgen.export.layout_files import write_layout_files
 from layoutgen.fileio import LIFT_LIMITS, check_input, check_stem, staged_dir
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.tiling.engine import tile
 
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]

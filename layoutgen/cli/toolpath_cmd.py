@@ -25,7 +25,7 @@ from layoutgen.cli.sheet_opts import (
 from layoutgen.export.job_json import job_header
 from layoutgen.export.toolpath_files import parse_formats, write_toolpath_files
 from layoutgen.fileio import LIFT_LIMITS, check_stem, staged_dir
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.render.toolpath import toolpath_preview
 from layoutgen.tiling.engine import tile
 from layoutgen.toolpath.generate import build_toolpath

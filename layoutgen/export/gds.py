@@ -11,7 +11,7 @@ gdstk expands in C++ while writing (no Python object per cell).
 Units: user unit 1 um (unit 1e-6 m), database unit 1 nm (precision 1e-9). Everything is laid
 out in integer nm first: placements are the tiling's whole-nm centres (`SheetLayout.x_nm`,
 `y_nm`), array origins and pitches are integer differences of them, and master polygons are
-snapped once to integer nm (`layout.snap_nm`: grid vertices exactly, curve points toward the
+snapped once to integer nm (`layout.grid.snap_nm`: grid vertices exactly, curve points toward the
 cell centre). gdstk is then handed nm / 1000 um, which it scales back to exactly those integers
 (|n| < 2**52), so the file holds the integers computed here. An array is only formed where the
 positions are exactly regular, so every instance sits exactly where the manifest says.
@@ -33,21 +33,19 @@ import shapely
 
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import atomic_path, write_text
-from layoutgen.layout import LAYER_STYLE, SheetLayout, floats_to_nm, snap_nm
+from layoutgen.layout.grid import floats_to_nm, snap_nm
+from layoutgen.layout.model import SheetLayout
+from layoutgen.technology import LAYER_NAMES, SHEET_LAYER_NAMES, layer
 
 UNIT = 1e-6
 PRECISION = 1e-9
 TIMESTAMP = datetime.datetime(2000, 1, 1)
 MAX_ARRAY = 32767  # GDS AREF: columns and rows are 16-bit signed
 MAX_POINTS = 8190  # GDS BOUNDARY vertex limit (no fracturing below it)
-NM_PER_MM = 1_000_000
 UM_PER_MM = 1000.0
 
-# Layer names in the order they are listed in the .lyp file.
-LYP_ORDER = (
-    "PAD", "ANODE_CC", "ELECTROLYTE", "CATHODE", "ISOLATION", "SINGULATION", "LABEL",
-    "FIDUCIAL", "CONTACT_RAIL", "KEEPOUT", "FIELD", "USABLE", "SHEET", "DRC_MARKER",
-)
+# The .lyp lists the registry's layers top first (KLayout paints the list's first entry on top).
+LYP_ORDER = tuple(reversed(LAYER_NAMES))
 
 
 @dataclass(frozen=True)
@@ -235,10 +233,11 @@ def master_polygons(layout: SheetLayout, m: int) -> list[gdstk.Polygon]:
 
 
 def _feature_polygons(layout: SheetLayout) -> list[gdstk.Polygon]:
+    """The top cell's own shapes: every registry sheet layer, in (layer, datatype) order."""
     layers = layout.deck.layers
     out: list[gdstk.Polygon] = []
-    for name in ("SHEET", "USABLE", "KEEPOUT", "FIDUCIAL", "CONTACT_RAIL", "FIELD"):
-        for i, geom in enumerate(layout.features.get(name, ())):
+    for name in sorted(SHEET_LAYER_NAMES, key=lambda n: tuple(getattr(layers, n))):
+        for i, geom in enumerate(layout.features[name]):
             polys = _gds_polygons(geom, getattr(layers, name))
             if name == "KEEPOUT":
                 prop = (f"name={layout.keepout_names[i]};"
@@ -334,11 +333,12 @@ def _add_flat(top: gdstk.Cell, polys: list[gdstk.Polygon], arrays: np.ndarray,
 
 
 def write_lyp(layers: object, path: str | Path) -> Path:
-    """KLayout layer properties: name, layer/datatype, colour and fill pattern of every layer."""
+    """KLayout layer properties of every registry layer (top first): name, the deck's
+    layer/datatype, the registry's colour and dither pattern."""
     rows = ['<?xml version="1.0" encoding="utf-8"?>', "<layer-properties>"]
     for name in LYP_ORDER:
         ld = getattr(layers, name)
-        colour, dither, _ = LAYER_STYLE[name]
+        colour, dither = layer(name).colour, layer(name).dither
         rows += [
             " <properties>",
             f"  <frame-color>{colour}</frame-color>",

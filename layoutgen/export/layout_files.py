@@ -7,7 +7,7 @@ from pathlib import Path
 from layoutgen.deck import Deck, deck_to_toml
 from layoutgen.export.gds import write_layout
 from layoutgen.export.manifest import write_manifest
-from layoutgen.layout import SheetLayout
+from layoutgen.layout.model import SheetLayout
 from layoutgen.render.layout import write_previews
 
 

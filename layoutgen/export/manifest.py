@@ -18,7 +18,7 @@ import numpy as np
 from layoutgen.errors import LayoutgenError
 from layoutgen.export.numbers import format_csv
 from layoutgen.fileio import write_bytes
-from layoutgen.layout import SheetLayout
+from layoutgen.layout.model import SheetLayout
 
 HEADER = ("id", "row", "col", "x", "y", "rotation", "pad_x", "pad_y", "field")
 DECIMALS = 6  # = nm: the nm columns are printed as they are

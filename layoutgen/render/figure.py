@@ -1,4 +1,6 @@
-"""Matplotlib set-up for deterministic figures (no dates or versions in the files)."""
+"""Matplotlib set-up for deterministic figures (no dates or versions in the files), and the one
+palette every picture draws with: layer and laser-operation colours from the technology
+registry, plus the few picture-only colours (orientations, jumps, frames) defined here."""
 
 from __future__ import annotations
 
@@ -7,8 +9,38 @@ from typing import Any
 
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import atomic_path
+from layoutgen.technology import layer, operation
 
 FORMATS = (".png", ".svg")
+
+# Picture-only colours (no layer or operation of their own): a qualitative palette for cell
+# orientations, and neutrals for laser jumps, the sheet's face and zoom frames.
+ORIENTATION_COLOURS = {0.0: "#4C72B0", 90.0: "#DD8452", 180.0: "#55A868", 270.0: "#C44E52"}
+OTHER_ORIENTATION = "#8172B3"
+JUMP_COLOUR = "#b0b0b0"
+SHEET_FACE = "#eeeeee"
+FRAME_COLOUR = "#555555"
+TRANSPARENT = "#ffffff00"
+
+
+def layer_colour(name: str) -> str:
+    """The registry colour of a layer (its .lyp fill and frame colour)."""
+    return layer(name).colour
+
+
+def layer_filled(name: str) -> bool:
+    """Whether pictures fill the layer (else draw its outline only)."""
+    return layer(name).filled
+
+
+def operation_colour(name: str) -> str:
+    """The registry colour of a laser operation (its SVG stroke and LightBurn layer colour)."""
+    return operation(name).colour
+
+
+def orientation_colour(rotation_deg: float) -> str:
+    """The picture colour of cells at a rotation (0/90/180/270 distinct, others shared)."""
+    return ORIENTATION_COLOURS.get(rotation_deg % 360, OTHER_ORIENTATION)
 
 
 def figure(size: tuple[float, float]) -> tuple[Any, Any]:

@@ -2,8 +2,9 @@
 
 Cells are drawn as one PolyCollection per orientation (vertices broadcast with numpy); above
 `RASTER_CELLS` cells the sheet panel shows an aggregated raster of cell coverage instead, so a
-1,000,000-cell sheet previews in about a second. Layer colours are those of the .lyp file
-(`layoutgen.layout.LAYER_STYLE`). Files are deterministic (`layoutgen.render.figure`).
+1,000,000-cell sheet previews in about a second. Layers are drawn in the registry's draw
+order with its colours (those of the .lyp file, via `layoutgen.render.figure`). Files are
+deterministic.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ import numpy as np
 import shapely
 
 from layoutgen.cellgeom import process_insets_mm
-from layoutgen.layout import LAYER_STYLE, SheetLayout
-from layoutgen.render.figure import figure, save_figure
+from layoutgen.layout.model import SheetLayout
+from layoutgen.render.figure import (
+    FRAME_COLOUR,
+    TRANSPARENT,
+    figure,
+    layer_colour,
+    layer_filled,
+    save_figure,
+)
+from layoutgen.technology import CELL_LAYER_NAMES, LAYER_NAMES, SHEET_LAYER_NAMES
 
 RASTER_CELLS = 50_000  # above this, the sheet panel is an aggregated raster
 VECTOR_SVG_CELLS = 5_000  # above this, the cell collection is rasterised inside SVG files
-CELL_DRAW_ORDER = ("SINGULATION", "ISOLATION", "ELECTROLYTE", "CATHODE", "ANODE_CC", "PAD")
 
 
 def _path(geom: shapely.Geometry) -> Any:
@@ -42,30 +50,62 @@ def _patch(geom: shapely.Geometry, name: str, *, filled: bool | None = None,
            alpha: float = 0.6, lw: float = 0.8, label: str | None = None) -> Any:
     from matplotlib.patches import PathPatch
 
-    colour, _, fill = LAYER_STYLE[name]
-    fill = fill if filled is None else filled
+    colour = layer_colour(name)
+    fill = layer_filled(name) if filled is None else filled
     return PathPatch(_path(geom), facecolor=colour if fill else "none", edgecolor=colour,
                      alpha=alpha if fill else 1.0, lw=lw, label=label)
 
 
 def _sheet_panel(ax: Any, layout: SheetLayout, svg: bool) -> None:
+    """Every layer in the registry's draw order: sheet features as shapes (fiducials as
+    markers), the cells once at their bottom layer's place."""
+    sw, sl = layout.sheet_mm
+    cells_drawn = False
+    for name in LAYER_NAMES:
+        if name in CELL_LAYER_NAMES:
+            if not cells_drawn:
+                _cells(ax, layout, svg)
+                cells_drawn = True
+        elif name == "FIDUCIAL":
+            _fiducial_marks(ax, layout.features[name])
+        elif name in SHEET_LAYER_NAMES:
+            for g in layout.features[name]:
+                ax.add_patch(_feature_patch(g, name))
+    ax.set_xlim(-0.02 * sw, 1.02 * sw)
+    ax.set_ylim(-0.02 * sl, 1.02 * sl)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")
+    ax.set_title(f"{layout.count:,} cells on {sw:g} x {sl:g} mm, {len(layout.fields)} scan "
+                 "fields", fontsize=9)
+
+
+# line width of each unfilled sheet layer on the sheet panel (filled ones: 0.8, half opaque)
+_OUTLINE_WIDTH = {"FIELD": 0.3, "USABLE": 0.6, "SHEET": 1.0}
+
+
+def _feature_patch(g: shapely.Geometry, name: str) -> Any:
+    if layer_filled(name):
+        return _patch(g, name, alpha=0.5)
+    p = _patch(g, name, lw=_OUTLINE_WIDTH.get(name, 0.8))
+    if name == "USABLE":
+        p.set_linestyle("--")
+    return p
+
+
+def _fiducial_marks(ax: Any, crosses: Sequence[shapely.Geometry]) -> None:
+    if crosses:
+        c = np.array([g.centroid.coords[0] for g in crosses])
+        ax.plot(c[:, 0], c[:, 1], "+", color=layer_colour("FIDUCIAL"), ms=6, mew=1.2)
+
+
+def _cells(ax: Any, layout: SheetLayout, svg: bool) -> None:
+    """Every cell: CATHODE-coloured outlines, or a coverage raster above RASTER_CELLS."""
     from matplotlib.collections import PolyCollection
 
     sw, sl = layout.sheet_mm
-    f = layout.features
-    for g in f.get("FIELD", ()):
-        ax.add_patch(_patch(g, "FIELD", filled=False, lw=0.3))
-    for g in f.get("USABLE", ()):
-        p = _patch(g, "USABLE", filled=False, lw=0.6)
-        p.set_linestyle("--")
-        ax.add_patch(p)
-    for g in f.get("SHEET", ()):
-        ax.add_patch(_patch(g, "SHEET", filled=False, lw=1.0))
-    for name in ("KEEPOUT", "CONTACT_RAIL"):
-        for g in f.get(name, ()):
-            ax.add_patch(_patch(g, name, alpha=0.5))
     n = layout.count
-    colour = LAYER_STYLE["CATHODE"][0]
+    colour = layer_colour("CATHODE")
     if n > RASTER_CELLS:
         from matplotlib.colors import LinearSegmentedColormap
 
@@ -75,7 +115,7 @@ def _sheet_panel(ax: Any, layout: SheetLayout, svg: bool) -> None:
                                     range=((0, sw), (0, sl)), weights=area)
         cell_area = (sw / px) * (sl / max(1, int(px * sl / sw)))
         cover = np.clip(hist.T / cell_area, 0, 1)
-        cmap = LinearSegmentedColormap.from_list("cells", ["#ffffff00", colour])
+        cmap = LinearSegmentedColormap.from_list("cells", [TRANSPARENT, colour])
         ax.imshow(cover, origin="lower", extent=(0, sw, 0, sl), cmap=cmap, vmin=0, vmax=1,
                   interpolation="nearest")
     elif n:
@@ -83,21 +123,11 @@ def _sheet_panel(ax: Any, layout: SheetLayout, svg: bool) -> None:
             sel = layout.master == m
             base = np.asarray(pat.layers["SINGULATION"].exterior.coords)
             verts = base[None, :, :] + np.column_stack([layout.x[sel], layout.y[sel]])[:, None]
-            coll = PolyCollection(verts, facecolors=colour, edgecolors=LAYER_STYLE[
-                "SINGULATION"][0], linewidths=0.1 if n > 2000 else 0.3, alpha=0.75)
+            coll = PolyCollection(verts, facecolors=colour,
+                                  edgecolors=layer_colour("SINGULATION"),
+                                  linewidths=0.1 if n > 2000 else 0.3, alpha=0.75)
             coll.set_rasterized(svg and n > VECTOR_SVG_CELLS)
             ax.add_collection(coll)
-    fid = f.get("FIDUCIAL", ())
-    if fid:
-        c = np.array([g.centroid.coords[0] for g in fid])
-        ax.plot(c[:, 0], c[:, 1], "+", color=LAYER_STYLE["FIDUCIAL"][0], ms=6, mew=1.2)
-    ax.set_xlim(-0.02 * sw, 1.02 * sw)
-    ax.set_ylim(-0.02 * sl, 1.02 * sl)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x (mm)")
-    ax.set_ylabel("y (mm)")
-    ax.set_title(f"{n:,} cells on {sw:g} x {sl:g} mm, {len(layout.fields)} scan fields",
-                 fontsize=9)
 
 
 def _cell_panel(ax: Any, layout: SheetLayout) -> None:
@@ -105,7 +135,7 @@ def _cell_panel(ax: Any, layout: SheetLayout) -> None:
     m = int(np.argmax(counts)) if len(counts) else 0
     pat = layout.patterns[m]
     layers = layout.deck.layers
-    for name in CELL_DRAW_ORDER:
+    for name in CELL_LAYER_NAMES:
         geom = pat.layers.get(name)
         if geom is None:
             continue
@@ -138,7 +168,7 @@ def _edge_inset(ax: Any, pat: Any, layout: SheetLayout) -> None:
         return
     w = 3.5 * d
     sub = ax.inset_axes((0.56, 0.05, 0.4, 0.4))
-    for name in CELL_DRAW_ORDER:
+    for name in CELL_LAYER_NAMES:
         geom = pat.layers.get(name)
         if geom is not None:
             sub.add_patch(_patch(geom, name, alpha=0.45 if name != "ISOLATION" else 0.8))
@@ -147,7 +177,7 @@ def _edge_inset(ax: Any, pat: Any, layout: SheetLayout) -> None:
     sub.set_aspect("equal")
     sub.tick_params(labelsize=6)
     sub.set_title(f"left edge, {w * 1000:.0f} um wide", fontsize=7)
-    ax.indicate_inset_zoom(sub, edgecolor="#555555")
+    ax.indicate_inset_zoom(sub, edgecolor=FRAME_COLOUR)
 
 
 def write_previews(layout: SheetLayout, paths: Sequence[str | Path]) -> list[Path]:

@@ -1,4 +1,5 @@
-"""Preview of a tiling: sheet, usable area, keep-outs and cells coloured by orientation."""
+"""Preview of a tiling: sheet, usable area, keep-outs (registry layer colours) and cells coloured
+by orientation (the picture palette of `layoutgen.render.figure`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from layoutgen.render.figure import figure, save_figure
+from layoutgen.render.figure import (
+    SHEET_FACE,
+    figure,
+    layer_colour,
+    orientation_colour,
+    save_figure,
+)
 from layoutgen.shapes import CellShape, to_shapely
 from layoutgen.tiling.result import Tiling
 
-ORIENTATION_COLOURS = {0.0: "#4C72B0", 90.0: "#DD8452", 180.0: "#55A868", 270.0: "#C44E52"}
 MAX_DRAWN = 60000
 
 
@@ -24,15 +30,17 @@ def tiling_preview(tiling: Tiling, shape: CellShape, spec, paths: list[str | Pat
     scale = 9.0 / max(w, h)
     for path in paths:
         fig, ax = figure((max(3.0, w * scale) + 2.5, max(3.0, h * scale) + 0.8))
-        ax.add_patch(Rectangle((0, 0), w, h, facecolor="#eeeeee", edgecolor="black", lw=0.8))
+        ax.add_patch(Rectangle((0, 0), w, h, facecolor=SHEET_FACE,
+                               edgecolor=layer_colour("SHEET"), lw=0.8))
         x0, y0, x1, y1 = spec.usable_box
-        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#888888",
-                               lw=0.6, ls="--"))
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
+                               edgecolor=layer_colour("USABLE"), lw=0.6, ls="--"))
+        keepout = layer_colour("KEEPOUT")
         for k in spec.keepouts:
             zone = k.geometry.buffer(k.clearance) if k.clearance else k.geometry
             for g in getattr(zone, "geoms", [zone]):
-                ax.fill(*g.exterior.xy, facecolor="#ff9999", edgecolor="#cc0000", lw=0.6,
-                        alpha=0.7)
+                ax.fill(*g.exterior.xy, facecolor=keepout, edgecolor=keepout, lw=0.6,
+                        alpha=0.5)
         handles = []
         n = tiling.count
         step = max(1, n // MAX_DRAWN)
@@ -42,7 +50,7 @@ def tiling_preview(tiling: Tiling, shape: CellShape, spec, paths: list[str | Pat
                 continue
             base = np.asarray(to_shapely(shape, 0, 0, rot, 0.05).exterior.coords)
             verts = base[None, :, :] + np.column_stack([tiling.x[sel], tiling.y[sel]])[:, None, :]
-            colour = ORIENTATION_COLOURS.get(rot % 360, "#8172B3")
+            colour = orientation_colour(rot)
             ax.add_collection(PolyCollection(
                 verts, facecolors=colour, edgecolors="white" if n < 5000 else "none",
                 linewidths=0.2))

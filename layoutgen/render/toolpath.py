@@ -1,4 +1,5 @@
-"""A picture of the laser job: marks coloured by operation, jumps as thin grey lines, fields."""
+"""A picture of the laser job: marks in their operation's registry colour, jumps as thin grey
+lines, scan fields and the sheet in their layer colours."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from layoutgen.render.figure import figure, save_figure
+from layoutgen.render.figure import (
+    JUMP_COLOUR,
+    figure,
+    layer_colour,
+    operation_colour,
+    save_figure,
+)
 from layoutgen.toolpath.model import Toolpath
 
-COLORS = {"fiducial": "#00a000", "isolation": "#0050ff", "singulation": "#e00000"}
 MAX_SEGMENTS = 400_000  # above this, strokes are thinned evenly for the picture
 
 
@@ -20,9 +26,9 @@ def toolpath_preview(tp: Toolpath, path: str | Path, jumps: bool = True) -> None
 
     w, h = tp.sheet_mm
     fig, ax = figure((8.0, 8.0 * h / w if w else 8.0))
-    ax.add_patch(_rect(0, 0, w, h, "#999999"))
+    ax.add_patch(_rect(0, 0, w, h, layer_colour("SHEET")))
     for x0, y0, x1, y1 in tp.fields.windows:
-        ax.add_patch(_rect(x0, y0, x1 - x0, y1 - y0, "#ff00ff", ls=":"))
+        ax.add_patch(_rect(x0, y0, x1 - x0, y1 - y0, layer_colour("FIELD"), ls=":"))
     pos = np.asarray(tp.start_xy, float)
     for op in tp.operations:
         p = op.paths
@@ -34,13 +40,13 @@ def toolpath_preview(tp: Toolpath, path: str | Path, jumps: bool = True) -> None
         for k in keep.tolist():
             xy = p.path(k)
             segs.append(xy)
-        ax.add_collection(LineCollection(segs, colors=COLORS.get(op.name, "k"),
+        ax.add_collection(LineCollection(segs, colors=operation_colour(op.name),
                                          linewidths=0.6, label=f"{op.name} ({p.count:,})"))
         if jumps:
             ex = p.exit_points(op.params.passes)
             prev = np.vstack([pos.reshape(1, 2), ex[:-1]])
             js = np.stack([prev, p.first], axis=1)[keep]
-            ax.add_collection(LineCollection(js, colors="#b0b0b0", linewidths=0.3))
+            ax.add_collection(LineCollection(js, colors=JUMP_COLOUR, linewidths=0.3))
             pos = ex[-1]
     ax.set_xlim(-0.02 * w, 1.02 * w)
     ax.set_ylim(-0.02 * h, 1.02 * h)

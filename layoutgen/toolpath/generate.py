@@ -13,7 +13,7 @@ import shapely
 
 from layoutgen.deck import Deck, check_spot_within_kerf
 from layoutgen.errors import LayoutgenError
-from layoutgen.layout import build_layout
+from layoutgen.layout.assemble import build_layout
 from layoutgen.toolpath import contours as ct
 from layoutgen.toolpath import fields as fl
 from layoutgen.toolpath import order as od
@@ -321,7 +321,7 @@ def _fiducial_op(params, paths: Paths, centres: np.ndarray, fid_field: np.ndarra
 
 
 def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
-    """The laser job of a `SheetLayout` (layoutgen.layout.build_layout)."""
+    """The laser job of a `SheetLayout` (layoutgen.layout.assemble.build_layout)."""
     deck = layout.deck
     las = deck.laser
     check_spot_within_kerf(deck)
