@@ -1,20 +1,24 @@
-"""DXF export: ezdxf audit, one layer and colour per operation, read back by KLayout."""
+"""DXF export: ezdxf audit, one layer and colour per operation (the technology palette),
+native curves (bulged LWPOLYLINEs) that ezdxf flattens onto the toolpath's chords within 5 um,
+extents set, coordinates on the stated 1 nm resolution, read back by KLayout."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import ezdxf
+import ezdxf.path
 import numpy as np
 import pytest
+import shapely
 from test_toolpath_cases import grid_case, hex_case, toolpath
 
-from layoutgen.export.dxf import ACI, LAYER, write_dxf
+from layoutgen import technology
+from layoutgen.export.dxf import DECIMALS, LAYER, write_dxf
 
 
 @pytest.mark.parametrize("case", [hex_case, grid_case])
-def test_dxf_audit_layers_and_polylines(case, tmp_path: Path) -> None:  # noqa: ANN001
-    import ezdxf
-
+def test_dxf_audit_layers_and_curves(case, tmp_path: Path) -> None:  # noqa: ANN001
     tp = toolpath(case())
     path = write_dxf(tp, tmp_path / "job.dxf")
     doc = ezdxf.readfile(path)
@@ -23,23 +27,34 @@ def test_dxf_audit_layers_and_polylines(case, tmp_path: Path) -> None:  # noqa: 
     auditor = doc.audit()
     assert not auditor.has_errors, [str(e) for e in auditor.errors]
     msp = doc.modelspace()
-    colours = set()
+    bulged = 0
+    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
     for op in tp.operations:
         ents = msp.query(f'LWPOLYLINE[layer=="{LAYER[op.name]}"]')
         assert len(ents) == op.paths.count
-        assert {e.dxf.color for e in ents} == {ACI[op.name]}
-        colours.add(doc.layers.get(LAYER[op.name]).color)
-        # same vertices, same order
-        first = np.array(ents[0].get_points("xy"))
-        want = op.paths.path(0)
-        if op.paths.closed[0]:
-            want = want[:-1]
-            assert ents[0].closed
-        assert np.allclose(first, want)
-        total = sum(float(np.hypot(*np.diff(np.array(e.get_points("xy") + (
-            [e.get_points("xy")[0]] if e.closed else [])), axis=0).T).sum()) for e in ents)
-        assert total == pytest.approx(float(op.paths.lengths().sum()), rel=1e-9)
-    assert len(colours) == len(tp.operations)
+        assert {e.dxf.color for e in ents} == {technology.operation(op.name).aci}
+        for j, e in enumerate(ents):
+            want = op.paths.path(j)
+            pts = np.array([(v.x, v.y) for v in ezdxf.path.make_path(e).flattening(1e-4)])
+            assert np.allclose(pts[0], want[0], atol=1e-6)  # same start, marking order
+            assert bool(e.closed) == bool(op.paths.closed[j])
+            line = shapely.LineString(want)
+            assert shapely.distance(shapely.points(pts), line).max() < 5e-3
+            assert shapely.distance(shapely.points(want), shapely.LineString(pts)).max() < 5e-3
+            bulged += int(any(b != 0 for *_, b in e.get_points("xyb")))
+            lo, hi = np.minimum(lo, pts.min(axis=0)), np.maximum(hi, pts.max(axis=0))
+    assert (bulged > 0) == (case is hex_case)
+    ext_lo, ext_hi = doc.header["$EXTMIN"], doc.header["$EXTMAX"]
+    assert np.allclose(ext_lo[:2], lo, atol=2e-4) and np.allclose(ext_hi[:2], hi, atol=2e-4)
+
+
+def test_dxf_coordinates_are_rounded_once(tmp_path: Path) -> None:
+    """Every coordinate in the file has at most DECIMALS decimals (no float noise)."""
+    text = write_dxf(toolpath(hex_case()), tmp_path / "job.dxf").read_text()
+    lines = text.splitlines()
+    for code, value in zip(lines[0::2], lines[1::2], strict=False):
+        if code.strip() in ("10", "20") and "." in value:
+            assert len(value.strip().split(".")[1]) <= DECIMALS, value
 
 
 def test_dxf_reads_back_in_klayout(tmp_path: Path) -> None:

@@ -168,7 +168,47 @@ def test_gcode_replays_to_the_toolpath(jobs: dict, name: str, flavour: str) -> N
         assert got == pytest.approx(m[op.name]["mark_total_mm"],
                                     abs=1e-3 * (len(op.paths.xy) * op.params.passes + 1))
         assert op.params.mark_speed_mm_s * 60 in sim["feeds"]
-    assert bool(sim["arcs"]) == (flavour == "ngc" and name != "grid")  # GRBL gets chords
+    assert bool(sim["arcs"]) == (name != "grid")  # both draw the toolpath's arcs
+
+
+@pytest.mark.parametrize("name", ["hex", "polygon"])
+def test_grbl_arcs_pass_grbls_radius_check(jobs: dict, name: str) -> None:
+    """GRBL refuses an arc whose end radius differs from its start radius by more than
+    0.005 mm and 0.1 % (error 33): every written arc is within 1.5 um."""
+    arcs = _simulate(jobs[name][2])["arcs"]
+    assert arcs
+    for x0, y0, x1, y1, cx, cy, _ in arcs:
+        r0, r1 = math.hypot(x0 - cx, y0 - cy), math.hypot(x1 - cx, y1 - cy)
+        assert abs(r1 - r0) <= 0.0015
+
+
+def test_grbl_gantry_profile_clamps_feed_and_lowers_power(tmp_path: Path) -> None:
+    from layoutgen.machine import Machine
+
+    tp = toolpath(hex_case())
+    m = Machine(name="diode", kind="gantry", max_feed_mm_min=6000.0)
+    path = write_grbl(tp, tmp_path / "g.gcode", m)
+    text = path.read_text()
+    sim = _simulate(path)
+    assert sim["feeds"] == {6000.0}  # every operation here is faster than the machine
+    for op in tp.operations:
+        s = round(op.params.power_pct / 100 * 1000 * 6000 / (op.params.mark_speed_mm_s * 60))
+        assert f"M4 S{max(s, 1)}\n" in text
+        assert f"({op.name}: feed {op.params.mark_speed_mm_s * 60:g} mm/min is above" in text
+    assert "$12 arc tolerance" in text
+
+
+def test_grbl_without_arcs_writes_chords_within_the_profile(tmp_path: Path) -> None:
+    from layoutgen.machine import Machine
+
+    tp = toolpath(hex_case())
+    m = Machine(arcs=False, chord_tolerance_um=2.0)
+    sim = _simulate(write_grbl(tp, tmp_path / "c.gcode", m))
+    assert not sim["arcs"]
+    # chords of the true arcs: within 2 um of the toolpath's chords (plus their tolerance)
+    marked = sum(sim["marked"].values())
+    want = sum(op.paths.lengths().sum() * op.params.passes for op in tp.operations)
+    assert marked == pytest.approx(want, rel=2e-3)
 
 
 @pytest.mark.parametrize("name", ["hex", "polygon"])

@@ -1,18 +1,30 @@
-"""SVG export: mm units, viewBox, one stroke colour per operation, same strokes as the model."""
+"""SVG export: mm units, viewBox, one stroke colour per operation (the technology palette),
+native arcs (`A`) that an independent parser (svgelements) traces onto the toolpath's chords
+within 5 um, in marking order."""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from test_toolpath_cases import hex_case, mixed_case, toolpath
 
+from layoutgen import technology
 from layoutgen.export.svg import write_svg
 
+svgelements = pytest.importorskip("svgelements", reason="svgelements (test extra) missing")
 NS = {"s": "http://www.w3.org/2000/svg"}
+
+
+def _trace(d: str, h: float) -> np.ndarray:
+    """Points along a path's d (sheet coordinates: y flipped back), arcs sampled finely."""
+    path = svgelements.Path(d)
+    n = max(2, int(path.length() / 0.002))
+    pts = np.array([(p.x, p.y) for p in (path.point(t) for t in np.linspace(0, 1, n))])
+    return np.column_stack([pts[:, 0], h - pts[:, 1]])
 
 
 @pytest.mark.parametrize("case", [hex_case, mixed_case])
@@ -23,23 +35,22 @@ def test_svg_groups_and_paths(case, tmp_path: Path) -> None:  # noqa: ANN001
     w, h = tp.sheet_mm
     assert root.get("width") == f"{w:g}mm" and root.get("height") == f"{h:g}mm"
     assert root.get("viewBox") == f"0 0 {w:g} {h:g}"
-    strokes = set()
+    arcs = 0
     for op in tp.operations:
         g = root.find(f"s:g[@id='{op.name}']", NS)
-        strokes.add(g.get("stroke"))
+        assert g.get("stroke") == technology.operation(op.name).colour
         assert float(g.get("stroke-width")) == pytest.approx(op.params.spot_um / 1000)
         paths = g.findall("s:path", NS)
         assert len(paths) == op.paths.count
-        total = 0.0
-        for el in paths:
-            nums = np.array(re.findall(r"-?\d+\.\d+", el.get("d")), float).reshape(-1, 2)
-            total += float(np.hypot(*np.diff(nums, axis=0).T).sum())
-        # 1 um rounding per vertex
-        assert total == pytest.approx(float(op.paths.lengths().sum()), abs=2e-3 * len(
-            op.paths.xy))
-        first = np.array(re.findall(r"-?\d+\.\d+", paths[0].get("d"))[:2], float)
-        assert np.allclose(first, [op.paths.xy[0, 0], h - op.paths.xy[0, 1]], atol=6e-4)
-    assert len(strokes) == len(tp.operations)
+        for j, el in enumerate(paths):
+            d = el.get("d")
+            arcs += d.count("A")
+            got = _trace(d, h)
+            want = op.paths.path(j)
+            assert np.allclose(got[0], want[0], atol=6e-4)  # marking order and start
+            assert shapely.distance(shapely.points(got), shapely.LineString(want)).max() < 5e-3
+            assert shapely.distance(shapely.points(want), shapely.LineString(got)).max() < 5e-3
+    assert arcs > 0
 
 
 def test_svg_bytes_are_deterministic(tmp_path: Path) -> None:

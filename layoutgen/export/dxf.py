@@ -119,8 +119,12 @@ def _write(doc: Any, tp: Toolpath, target: Path) -> Path:
                 pts = pts[:-1]  # the closing step is the last kept vertex's bulge
             msp.add_lwpolyline(pts, format="xyb", close=closed[k], dxfattribs=attribs)
     if np.isfinite(lo_all).all():
-        doc.header["$EXTMIN"] = (float(lo_all[0]), float(lo_all[1]), 0.0)
-        doc.header["$EXTMAX"] = (float(hi_all[0]), float(hi_all[1]), 0.0)
+        lo_all = np.floor(lo_all * 10.0 ** DECIMALS) / 10.0 ** DECIMALS  # outward, rounded
+        hi_all = np.ceil(hi_all * 10.0 ** DECIMALS) / 10.0 ** DECIMALS
+        ext_lo = (float(lo_all[0]), float(lo_all[1]), 0.0)
+        ext_hi = (float(hi_all[0]), float(hi_all[1]), 0.0)
+        doc.header["$EXTMIN"], doc.header["$EXTMAX"] = ext_lo, ext_hi
+        msp.dxf.extmin, msp.dxf.extmax = ext_lo, ext_hi  # ezdxf saves the layout's extents
     _sort_classes(doc)
     with atomic_path(target) as tmp:
         doc.saveas(tmp)

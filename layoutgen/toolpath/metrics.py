@@ -49,7 +49,7 @@ class MachineSetting:
             return ""
         return (f"{name}: feed {self.wanted_feed_mm_min:g} mm/min is above the machine's "
                 f"{self.feed_mm_min:g}: written at {self.feed_mm_min:g} mm/min with power "
-                f"{self.power_pct:.4g} % (lowered in proportion: the same energy per mm)")
+                f"{self.power_pct:.4g} pct, lowered in proportion to keep the energy per mm")
 
 
 def machine_settings(params: LaserOp, machine: Machine) -> MachineSetting:
