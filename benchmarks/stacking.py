@@ -13,6 +13,7 @@ so "example-like" maps are each example's product (sizing, cells per sheet from 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import resource
@@ -24,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from layoutgen.stacking import matching
+from layoutgen.stacking import matching, stacker
 from layoutgen.stacking.bounds import upper_bounds
+from layoutgen.stacking.check import check_stacks, read_maps, read_stacks_csv
 from layoutgen.stacking.naive import naive_stacks
-from layoutgen.stacking.product import Options
 from layoutgen.stacking.stage import StackRequest, stack_cells
 from layoutgen.stacking.synthetic import sheet_frame, write_map
+from layoutgen.stacking.target import Options
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = ("hearable_round", "iot_small", "tab_cell", "wearable_patch")
@@ -42,20 +44,20 @@ def _row(name: str, r: object) -> str:
     up = s["upper_bound"]
     pct = 100 * s["products"] / up if up else float("nan")
     nv = s["naive"]
-    return (f"{name:<44} {s['passing_cells']:>9,} {s['products']:>8,} {up:>8,} {pct:>7.2f} % "
+    return (f"{name:<58} {s['passing_cells']:>9,} {s['products']:>8,} {up:>8,} {pct:>7.2f} % "
             f"{nv['products']:>7,} ({nv['over_spread']:,} over a spread, "
             f"{nv['short_capacity']:,} short)")
 
 
 def _header() -> None:
-    print(f"{'maps / limits':<44} {'cells':>9} {'products':>8} {'bound':>8} {'of bound':>9} "
+    print(f"{'maps / limits':<58} {'cells':>9} {'products':>8} {'bound':>8} {'of bound':>9} "
           f"{'naive':>7}")
 
 
 def example_like(tmp: Path) -> None:
     from layoutgen.job import load_job
-    from layoutgen.product_sheet import sheet_figures
-    from layoutgen.run import resolve_deck, size_product
+    from layoutgen.product import resolve_deck, size_product
+    from layoutgen.stages import sheet_figures
 
     print("\n## example-like maps: each example's product on 10 sheets "
           "(capacity cv 3 %, impedance cv 6 %, OCV sd 8 mV, 92 % pass)")
@@ -65,7 +67,7 @@ def example_like(tmp: Path) -> None:
         job = load_job(job_path)
         deck = resolve_deck(job)
         prod = size_product(job, deck)
-        cells = int(sheet_figures(prod, deck)["cells_per_sheet"])
+        cells = sheet_figures(prod, deck).cells_per_sheet
         cols = max(1, round(math.sqrt(cells)))
         rows = max(1, cells // cols)
         maps = [write_map(sheet_frame(f"{ex}_{i}", rows, cols, 100 + i,
@@ -90,10 +92,10 @@ def big_lot(tmp: Path, quick: bool) -> None:
             req = StackRequest(maps=tuple(map(str, maps)), options=Options(
                 footprint="10x10", capacity=10, retention=0.95, max_thickness=t_max),
                 sets=(*base, *sets))
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = stack_cells(req)
-            dt = time.perf_counter() - t0
-            print(_row(f"{name}, {label}", r) + f"  [{dt:.1f} s]")
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            print(_row(f"{name}, {label}", r) + f"  [{dt:.1f} s wall, {dc:.1f} s cpu]")
 
 
 def million(tmp: Path) -> None:
@@ -119,6 +121,12 @@ def million(tmp: Path) -> None:
           f"{s['naive']['products']:,}")
     print(f"wall {wall:.1f} s, cpu {cpu:.1f} s, peak RSS {after.ru_maxrss / 1024:.0f} MiB "
           "(largest child so far, resource.getrusage)")
+    t0 = time.perf_counter()
+    rep = check_stacks(read_maps(maps), read_stacks_csv(out / "stacks.csv"), target_mah=10,
+                       retention=0.95, n_min=21, n_max=21, max_impedance_spread=0.1,
+                       max_ocv_spread_mv=20)
+    print(f"independent checker on stacks.csv: {rep.stacks:,} stacks, {rep.cells:,} cells, "
+          f"{len(rep.problems)} problems ({time.perf_counter() - t0:.1f} s)")
 
 
 def exact_reference() -> None:
@@ -127,7 +135,8 @@ def exact_reference() -> None:
     except ImportError:
         print("\n## exact reference: ortools not installed (pip install ortools), skipped")
         return
-    print("\n## exact reference (CP-SAT) on small lots: stacker / exact / bound")
+    print("\n## exact reference (CP-SAT set packing over every feasible stack) on lots of 60 "
+          "cells, N = 3, capacity tight (need 1.48 mAh from cells of 0.5 +- 0.02 mAh)")
     rng = np.random.default_rng(7)
     for trial in range(6):
         n, size = 60, 3
@@ -136,28 +145,25 @@ def exact_reference() -> None:
         v = np.rint(rng.normal(4.0, 0.01, n) * 1e6).astype(np.int64)
         spec = matching.Spec(need_nah=int(1.48e6), n_min=size, n_max=size, z_ppm=100_000,
                              v_uv=20_000)
-        got = matching.stack_cells(cap, z, v, spec).n_stacks
+        got = stacker.stack_cells(cap, z, v, spec).n_stacks
         b = upper_bounds(cap, z, v, spec.need_nah, size, size, spec.z_ppm, spec.v_uv).upper
+        # set packing over every feasible stack (all N-subsets meeting the limits)
+        groups = [g for g in itertools.combinations(range(n), size)
+                  if cap[list(g)].sum() >= spec.need_nah
+                  and z[list(g)].max() * 10**6 <= z[list(g)].min() * (10**6 + spec.z_ppm)
+                  and np.ptp(v[list(g)]) <= spec.v_uv]
         m = cp_model.CpModel()
-        k = b
-        x = [[m.NewBoolVar(f"x{i}_{j}") for j in range(k)] for i in range(n)]
-        y = [m.NewBoolVar(f"y{j}") for j in range(k)]
-        for i in range(n):
-            m.Add(sum(x[i]) <= 1)
-        for j in range(k):
-            m.Add(sum(x[i][j] for i in range(n)) == size * y[j])
-            m.Add(sum(int(cap[i]) * x[i][j] for i in range(n)) >= spec.need_nah * y[j])
-            for i in range(n):
-                for i2 in range(i + 1, n):
-                    lo, hi = sorted((int(z[i]), int(z[i2])))
-                    if hi * 10**6 > lo * (10**6 + spec.z_ppm) or abs(int(v[i]) - int(v[i2])) \
-                            > spec.v_uv:
-                        m.AddBoolOr([x[i][j].Not(), x[i2][j].Not()])
-            if j:
-                m.Add(y[j] <= y[j - 1])
-        m.Maximize(sum(y))
+        x = [m.NewBoolVar(f"g{t}") for t in range(len(groups))]
+        holds: list[list[int]] = [[] for _ in range(n)]
+        for t, g in enumerate(groups):
+            for i in g:
+                holds[i].append(t)
+        for ts in holds:
+            if ts:
+                m.AddAtMostOne(x[t] for t in ts)
+        m.Maximize(sum(x))
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = 20
+        solver.parameters.max_time_in_seconds = 60
         solver.parameters.num_workers = 1
         st = solver.Solve(m)
         exact = int(solver.ObjectiveValue()) if st in (cp_model.OPTIMAL, cp_model.FEASIBLE) \

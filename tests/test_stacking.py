@@ -16,16 +16,16 @@ from typer.testing import CliRunner
 
 from layoutgen.cli import app, main
 from layoutgen.errors import LayoutgenError
-from layoutgen.stacking import matching
+from layoutgen.stacking import matching, stacker
 from layoutgen.stacking.bounds import upper_bounds
 from layoutgen.stacking.check import check_stacks, read_maps, read_stacks_csv
 from layoutgen.stacking.limits import load_limits
 from layoutgen.stacking.lotplan import measured_lot_plan
 from layoutgen.stacking.naive import naive_stacks
 from layoutgen.stacking.picklist import pick_list
-from layoutgen.stacking.product import Options
 from layoutgen.stacking.stage import StackRequest, stack_cells, write_stack_outputs
 from layoutgen.stacking.synthetic import sheet_frame, write_map
+from layoutgen.stacking.target import Options
 
 runner = CliRunner()
 MICRO = 1_000_000
@@ -239,7 +239,7 @@ def test_bounds_hold_and_stacks_are_valid_on_tiny_lots(data: st.DataObject) -> N
     exact = _brute(cap, z, v, spec)
     b = upper_bounds(ca, za, va, need, n_min, n_max, spec.z_ppm, spec.v_uv)
     assert b.upper >= exact
-    a = matching.stack_cells(ca, za, va, spec)
+    a = stacker.stack_cells(ca, za, va, spec)
     assert a.n_stacks <= exact
     naive, _ = naive_stacks(ca, za, va, need, n_min, n_max, spec.z_ppm, spec.v_uv)
     assert naive.products <= exact
@@ -262,7 +262,7 @@ def test_matching_meets_every_limit_on_random_maps(seed: int, n: int, margin: fl
     v = np.rint(rng.normal(4.0, 0.01, m) * MICRO).astype(np.int64)
     need = int(n * 0.5 * (1 - margin) * MICRO)
     spec = matching.Spec(need_nah=need, n_min=n, n_max=n, z_ppm=100_000, v_uv=15_000)
-    a = matching.stack_cells(cap, z, v, spec)
+    a = stacker.stack_cells(cap, z, v, spec)
     b = upper_bounds(cap, z, v, need, n, n, spec.z_ppm, spec.v_uv)
     assert a.n_stacks <= b.upper
     sizes = np.bincount(a.stack[a.stack >= 0], minlength=a.n_stacks)
@@ -281,7 +281,7 @@ def test_planted_fault_in_the_stacker_is_caught() -> None:
     z = np.full(60, 20 * MICRO, dtype=np.int64)
     v = np.rint(rng.normal(4.0, 0.05, 60) * MICRO).astype(np.int64)
     loose = matching.Spec(need_nah=2 * MICRO, n_min=2, n_max=2, z_ppm=100_000, v_uv=10**9)
-    a = matching.stack_cells(cap, z, v, loose)
+    a = stacker.stack_cells(cap, z, v, loose)
     spreads = [int(np.ptp(v[a.stack == s])) for s in range(a.n_stacks)]
     assert max(spreads) > 20_000  # would fail the 20 mV check
 

@@ -17,8 +17,8 @@ from layoutgen.cli.size_cmd import (
     ShapeOpt,
 )
 from layoutgen.fileio import LIFT_LIMITS
-from layoutgen.stacking.product import Options
 from layoutgen.stacking.stage import StackRequest, stack_and_write, summary_rows
+from layoutgen.stacking.target import Options
 
 
 def register(app: typer.Typer) -> None:

@@ -269,8 +269,8 @@ def fill(cap: np.ndarray, spec: Spec) -> tuple[np.ndarray, int]:
     return out, lo
 
 
-def stack_cells(cap: np.ndarray, z: np.ndarray, v: np.ndarray, spec: Spec) -> Assignment:
-    """Assign cells to matched stacks (two window passes); deterministic."""
+def windowed(cap: np.ndarray, z: np.ndarray, v: np.ndarray, spec: Spec) -> Assignment:
+    """Window passes (see the module docstring) over all cells."""
     n = cap.size
     stack = np.full(n, -1, dtype=np.int64)
     n_stacks = 0

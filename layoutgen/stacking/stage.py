@@ -17,7 +17,7 @@ import polars as pl
 from layoutgen import fileio, sizing
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.stacking import matching
+from layoutgen.stacking import matching, stacker
 from layoutgen.stacking.bounds import Bounds, fewest_cells, upper_bounds
 from layoutgen.stacking.cells import Cells, read_cells
 from layoutgen.stacking.limits import StackLimits, is_limit_key, load_limits
@@ -26,7 +26,7 @@ from layoutgen.stacking.naive import Naive, naive_stacks
 from layoutgen.stacking.picklist import PickList, pick_list
 from layoutgen.stacking.pictures import NAMES as PICTURES
 from layoutgen.stacking.pictures import draw
-from layoutgen.stacking.product import Options, Target, target_of_job, target_of_options
+from layoutgen.stacking.target import Options, Target, target_of_job, target_of_options
 
 MICRO = 1_000_000
 OUTPUTS = ("stacks.csv", "stack_summary.csv", "picklist.csv", "leftovers.csv",
@@ -251,7 +251,7 @@ def stack_cells(req: StackRequest) -> StackResult:
                           spec.z_ppm, spec.v_uv)
     _check_feasible(cells, spec, bounds, target, limits)
     fileio.checkpoint()
-    a = matching.stack_cells(cells.cap_nah, cells.z_uohm, cells.v_uv, spec)
+    a = stacker.stack_cells(cells.cap_nah, cells.z_uohm, cells.v_uv, spec)
     fileio.checkpoint()
     naive, naive_label = naive_stacks(cells.cap_nah, cells.z_uohm, cells.v_uv, need, n_min,
                                       n_max, spec.z_ppm, spec.v_uv)

@@ -1,6 +1,6 @@
 """What one stack must reach: the product's target, retention, N and thickness limit, from a
-job file or from `layoutgen size`-style options (the one place that imports from run, lazily:
-run pulls in the whole patterning pipeline)."""
+job file or from `layoutgen size`-style options (the one place that imports the job's deck and
+footprint, from layoutgen.product)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from layoutgen import sizing
 from layoutgen.deck import Deck, load_deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.job import load_job
+from layoutgen.product import footprint_of_job, resolve_deck
 from layoutgen.units import parse_length, parse_positive_length, parse_size
 
 DEFAULT_ORDER = 1000  # lot.products when neither a job nor --products gives it
@@ -47,9 +48,6 @@ class Options:
 def target_of_job(path: str, rules: list[str], sets: list[str], products: int | None
                   ) -> tuple[Deck, Target]:
     """The job's deck and product: N from its layers or its capacity (sizing), its target."""
-    # run imports the whole patterning pipeline (GDS, DRC, toolpaths): heavy, so only here
-    from layoutgen.run import footprint_of_job, resolve_deck
-
     job = load_job(path)
     deck = resolve_deck(job, rules, sets)
     p = job.product
