@@ -84,6 +84,14 @@ def resolve(m: Manifest, *, outline: CellShape | None, job: Path | None,
         sheet_nm, sheet_note = job_sheet, "from the job"
     if sheet_nm is None:
         sheet_nm, sheet_note = extent_sheet(m), "from the manifest extent (equal margins)"
+    x, y = np.rint(m.x * 1e6), np.rint(m.y * 1e6)
+    off = (x < 0) | (x > sheet_nm[0]) | (y < 0) | (y > sheet_nm[1])
+    if off.any():
+        i = int(np.argmax(off))
+        raise LayoutgenError(
+            f"the {sheet_nm[0] / 1e6:g} x {sheet_nm[1] / 1e6:g} mm sheet ({sheet_note}) does not "
+            f"hold the manifest's cells: {int(off.sum())} centres outside it (first: id "
+            f"{int(m.id[i])} at {m.x[i]:g}, {m.y[i]:g} mm); give the sheet the cells were laid on")
     return SheetGeometry(sheet_nm, outline, sheet_note)
 
 

@@ -31,7 +31,7 @@ from layoutgen.binning.transform import to_sheet
 from layoutgen.binning.units import require_unit
 from layoutgen.errors import LayoutgenError
 from layoutgen.export.manifest import Manifest
-from layoutgen.fileio import check_stem
+from layoutgen.fileio import check_stem, decode_utf8
 from layoutgen.units import nm_to_mm
 
 SHEET_COLS = ("sheet", "sheet_id")
@@ -71,12 +71,17 @@ def _read_frame(path: Path) -> pl.DataFrame:
     data = read_bytes(path, "tester map")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            return pl.read_parquet(io.BytesIO(data))
-        return pl.read_csv(io.BytesIO(data), infer_schema=False, comment_prefix="#",
-                           raise_if_empty=False)
+            df = pl.read_parquet(io.BytesIO(data))
+        else:
+            decode_utf8(data, path, "tester map")  # one line naming a bad byte's offset
+            df = pl.read_csv(io.BytesIO(data), infer_schema=False, comment_prefix="#",
+                             raise_if_empty=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LayoutgenError(f"{path}: cannot read the tester map ({first[:160]})") from None
+    if df.height == 0:
+        raise LayoutgenError(f"{path}: the tester map has no data rows")
+    return df
 
 
 def _columns(df: pl.DataFrame, where: str) -> tuple[str | None, tuple[str, ...], list[str],

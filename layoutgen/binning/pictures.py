@@ -26,6 +26,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from layoutgen.binning.geometry import cell_polygons, drawn_outline
+from layoutgen.errors import LayoutgenError
+from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.units import nm_to_mm
 
 if TYPE_CHECKING:  # the stage imports this module: types only
@@ -33,6 +35,7 @@ if TYPE_CHECKING:  # the stage imports this module: types only
 
 RASTER_CELLS = 20_000  # past this many cells a sheet is drawn through an id raster
 RASTER_PX = 1600  # its longer side in pixels
+MAX_PICTURES = 400  # figures (each a PNG and an SVG) one run may draw (--force lifts)
 NO_VALUE = "#d0d0d0"
 PASS_COLOURS = ("#2ca02c", "#98df8a", "#17becf", "#9edae5")
 FAIL_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f",
@@ -47,9 +50,9 @@ def _figure(sheet_nm: tuple[int, int]) -> tuple[Figure, Axes]:
     rcParams["svg.hashsalt"] = "layoutgen"
     w, h = nm_to_mm(sheet_nm[0]), nm_to_mm(sheet_nm[1])
     aspect = h / w if w else 1.0
-    fig = Figure(figsize=(8.0, max(4.0, min(14.0, 0.68 * 8.0 * aspect / 0.66))), dpi=120)
+    fig = Figure(figsize=(8.0, max(4.0, min(14.0, 0.68 * 8.0 * aspect / 0.76))), dpi=120)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.1, 0.24, 0.68, 0.66))
+    ax = fig.add_axes((0.1, 0.16, 0.68, 0.76))
     ax.add_patch(Rectangle((0, 0), w, h, fill=False, lw=0.8, ec="black"))
     ax.set_xlim(-0.02 * w, 1.02 * w)
     ax.set_ylim(-0.02 * h, 1.02 * h)
@@ -62,7 +65,7 @@ def _figure(sheet_nm: tuple[int, int]) -> tuple[Figure, Axes]:
 def _colorbar(fig: Figure, cmap: Colormap, norm: Normalize, label: str,
               extend: str = "neither") -> None:
     sm = ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, cax=fig.add_axes((0.83, 0.3, 0.025, 0.55)), extend=extend)
+    cb = fig.colorbar(sm, cax=fig.add_axes((0.83, 0.25, 0.025, 0.6)), extend=extend)
     cb.set_label(label)
 
 
@@ -196,9 +199,26 @@ def stacked_map(r: BinResult, painter: CellPainter, note: str, write: Writer) ->
     return _save(fig, "stacked", write)
 
 
+def picture_count(r: BinResult) -> int:
+    """How many figures `draw_all` draws (each written as PNG and SVG)."""
+    sheets = min(len(r.sheet_ids), r.deck.pictures.max_sheets)
+    return sheets * (len(r.parameters) + 1) + (1 if len(r.sheet_ids) > 1 else 0)
+
+
+def check_picture_count(r: BinResult) -> None:
+    """Refuse more than MAX_PICTURES figures before drawing any (unless --force)."""
+    n = picture_count(r)
+    if n > MAX_PICTURES and not LIFT_LIMITS.get():
+        raise LayoutgenError(
+            f"pictures: {n:,} figures to draw ({min(len(r.sheet_ids), r.deck.pictures.max_sheets)}"
+            f" sheets x {len(r.parameters) + 1} maps), over the limit of {MAX_PICTURES}; lower "
+            "pictures.max_sheets, --no-pictures, or --force")
+
+
 def draw_all(r: BinResult, write: Writer) -> list[str]:
     """Heat maps and bin maps of the first `pictures.max_sheets` sheets, and the stacked map
     when there are two sheets or more; returns the file names written."""
+    check_picture_count(r)
     o, note = drawn_outline(r.geometry, r.manifest)
     # chord tolerance: 1/100 of the cell, at least a tenth of a pixel (8 in at 120 dpi)
     tol = max(min(o.width, o.height) / 100.0, nm_to_mm(max(r.geometry.sheet_nm)) / 9600.0)

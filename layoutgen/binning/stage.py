@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from layoutgen.binning import geometry, ingest, outputs, pictures
+from layoutgen.binning import geometry, ingest, outputs
+from layoutgen.binning import pictures as pictures_mod
 from layoutgen.binning.bindeck import BinDeck, load_bin_deck, transform_overrides
 from layoutgen.binning.cells import read_bytes, read_cells
 from layoutgen.binning.classify import DynamicLimit, SheetInput, classify_sheet
@@ -322,6 +323,8 @@ def write_bin_outputs(result: BinResult, out_dir: Path | str, *, overwrite: bool
     """bins.csv, yield.json, yield.csv, pickmap.csv, pickmap.e142.xml (and the pictures)
     written into one staged folder: all of them or none."""
     written: list[str] = []
+    if pictures:
+        pictures_mod.check_picture_count(result)  # before anything is written
     with staged_dir(out_dir, overwrite=overwrite) as tmp:
         split = split_grids(result.manifest)
         files = {"bins.csv": outputs.bins_csv(result),
@@ -345,7 +348,7 @@ def write_bin_pictures(result: BinResult, out_dir: Path | str) -> list[str]:
     def write(name: str, data: bytes) -> None:
         write_bytes(folder / name, data)
 
-    return pictures.draw_all(result, write)
+    return pictures_mod.draw_all(result, write)
 
 
 @dataclass(frozen=True)
