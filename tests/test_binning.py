@@ -402,6 +402,7 @@ def test_outputs_deterministic_rejects_and_e142(cli, sheet) -> None:
     assert codes[3][3 * 7:3 * 8] == "010"  # cell 37: row 3, col 7, bin 10
     sec = report_section(bin_maps([path], sheet["cells"], sheet["deck"]))
     assert sec.tables[0].rows[0][0] == "S1"
+    assert set(sec.figures) == {n for n in names if n.endswith(".png")}
 
 
 def test_e142_grids_of_hex_and_mixed_layouts() -> None:
@@ -450,3 +451,36 @@ def test_frame_known_answers(origin, axes, rot, uv, xy) -> None:
     f = frame_of(Transform(offset_mm=[1.0, 2.0]), (20_000_000, 20_000_000))
     x, y = f.apply(np.array([1.0]), np.array([2.0]))
     assert (float(x[0]), float(y[0])) == (0.0, 0.0)  # the offset is the corner's reading
+
+
+def test_more_refusals(cli, sheet) -> None:
+    d = sheet["dir"]
+    empty = d / "empty.csv"
+    empty.write_text("id,ocv_v,impedance_ohm\n")
+    latin = d / "latin.csv"
+    latin.write_bytes(b"id,ocv_v,impedance_ohm\n1,3.9,12\xb5\n")
+    good = write_map(d / "S1.csv", _base_rows())
+    many = d / "many.toml"
+    many.write_text("[pictures]\nmax_sheets = 10000\n")
+    lots = write_map(d / "lots.csv", [(f"S{k}", j, 3.9, 120.0) for k in range(150)
+                                      for j in range(3)], "sheet,id,ocv_v,impedance_ohm")
+    cases = [((empty,), (), "no data rows"), ((latin,), (), "not UTF-8"),
+             ((good,), ("--sheet", "10x10"), "does not hold"),
+             ((lots,), ("--rules", many), "figures to draw")]
+    for k, (maps, extra, word) in enumerate(cases):
+        out = d / f"o{k}"
+        r = cli("bin", *maps, "--manifest", sheet["cells"], "--rules", sheet["deck"], *extra,
+                "-o", out)
+        assert_user_error(r, word)
+        assert not out.exists(), word
+
+
+def test_cli_table_names_the_first_problem_row(cli, sheet) -> None:
+    rows = _base_rows()
+    rows.append((999, 3.9, 120.0))
+    path = write_map(sheet["dir"] / "S1.csv", rows)
+    r = cli("bin", path, "--manifest", sheet["cells"], "--rules", sheet["deck"], "--no-pictures",
+            "-o", sheet["dir"] / "out")
+    assert r.code == 0, r.err
+    assert "data row 101" in r.out and "no match" in r.out
+    assert not list((sheet["dir"] / "out").glob("*.png"))

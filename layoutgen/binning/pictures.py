@@ -205,6 +205,17 @@ def picture_count(r: BinResult) -> int:
     return sheets * (len(r.parameters) + 1) + (1 if len(r.sheet_ids) > 1 else 0)
 
 
+def picture_names(r: BinResult) -> list[str]:
+    """The file names `draw_all` writes, in its order, without drawing."""
+    stems: list[str] = []
+    for s in range(min(len(r.sheet_ids), r.deck.pictures.max_sheets)):
+        stems += [f"heat_{r.sheet_ids[s]}_{p}" for p in r.parameters]
+        stems.append(f"bins_{r.sheet_ids[s]}")
+    if len(r.sheet_ids) > 1:
+        stems.append("stacked")
+    return [f"{stem}.{ext}" for stem in stems for ext in ("png", "svg")]
+
+
 def check_picture_count(r: BinResult) -> None:
     """Refuse more than MAX_PICTURES figures before drawing any (unless --force)."""
     n = picture_count(r)

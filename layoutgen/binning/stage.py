@@ -369,9 +369,12 @@ class ReportSection:
     figures: tuple[str, ...]
 
 
-def report_section(result: BinResult, figures: Sequence[str] = ()) -> ReportSection:
+def report_section(result: BinResult, figures: Sequence[str] | None = None) -> ReportSection:
     """The bins section of report.html: yield per sheet and lot, the lot's bin Pareto, yield
-    by zone, the input problems; `figures` are the picture names `write_bin_pictures` gave."""
+    by zone, the input problems; `figures` default to the PNG names `write_bin_pictures`
+    writes (give the names it returned if pictures were written elsewhere)."""
+    if figures is None:
+        figures = [n for n in pictures_mod.picture_names(result) if n.endswith(".png")]
     pct = "{:.1f} %".format
     per_sheet = tuple((s.sheet, f"{s.cells:,}", f"{s.tested:,}", f"{s.passed:,}",
                        pct(100 * s.yield_)) for s in result.sheets)

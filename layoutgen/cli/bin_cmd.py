@@ -84,7 +84,8 @@ def register(app: typer.Typer) -> None:
                          f"({s.passed:,} of {s.cells:,}; {fails or 'no fails'})"))
         rows.append(("lot", f"{100 * r.lot.yield_:.2f} %",
                      f"({r.lot.passed:,} of {r.lot.cells:,} cells, {r.lot.sheets} sheets)"))
-        rows.extend((p.kind.replace("_", " "), f"{p.count:,}", "") for p in r.problems)
+        rows.extend((p.kind.replace("_", " "), f"{p.count:,}",
+                     f"(first: {p.first[0]})" if p.first else "") for p in r.problems)
         print_table(rows, "bin")
         typer.echo(f"wrote {len(run.files)} files to {out}/ (bins.csv, yield.json, pickmap.csv, "
                    "pickmap.e142.xml, pictures)")
