@@ -1,13 +1,29 @@
-"""The self-contained HTML report of a run (inline images, no network)."""
+"""The self-contained HTML report of a run (inline images, no network), rendered from the typed
+stage results as a list of `ReportSection`s (layoutgen/report_model.py) so stages outside the
+core pipeline (bins, stacks, laser parameters) plug in the same way.
+
+Structure a parser can rely on: each section is `<section id=ID>` with one `<h2>`; each table is
+`<table id=TABLE>` with a `<thead>` row of `<th>` and `<tbody>` rows `<tr id=TABLE-ROWSLUG>` of
+`<td>` (display strings from `layoutgen.display.fmt`); each figure is `<figure id=fig-STEM>`;
+the Files table links every file of the run folder.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
+import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from layoutgen.display import fmt
+from layoutgen.drc import DrcReport
 from layoutgen.fileio import write_text
+from layoutgen.lot import LotPlan
+from layoutgen.product import product_rows
+from layoutgen.report_model import ReportFigure, ReportSection, ReportTable
+from layoutgen.sizing import Product
+from layoutgen.stages import LaserJob, Tiled
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
@@ -17,123 +33,160 @@ margin-top:1.6em}table{border-collapse:collapse;margin:.5em 0}td,th{padding:.25e
 border-bottom:1px solid #ddd;text-align:left}td.num{text-align:right;font-variant-numeric:
 tabular-nums}.figs{display:flex;flex-wrap:wrap;gap:1em}.figs figure{margin:0;max-width:100%}
 .figs img{max-width:100%;border:1px solid #ccc}.muted{color:#777;font-size:.9em}
-.ok{color:#2a7d2a;font-weight:bold}.warn{color:#b35c00;font-weight:bold}
+a{color:#4C72B0}.ok{color:#2a7d2a;font-weight:bold}.warn{color:#b35c00;font-weight:bold}
 """
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, list | tuple):
-        return " x ".join(_fmt(x) for x in v)
-    return html.escape(str(v))
+ROW_HEADER = ("quantity", "value", "unit")
+Row = tuple[str, object, str]
+
+FIGURES = (
+    ReportFigure("preview.png", "patterning layout: the sheet (fiducials, contact rail, scan "
+                                "fields) and one cell with every process layer"),
+    ReportFigure("sheet.png", "tiling: every cell, coloured by orientation"),
+    ReportFigure("toolpath.png", "laser job: marks by operation, jumps in grey"),
+)
 
 
-def _table(rows: list[tuple[str, Any, str]]) -> str:
-    body = "".join(
-        f"<tr><th>{html.escape(k)}</th><td class='num'>{_fmt(v)}</td>"
-        f"<td>{html.escape(u)}</td></tr>" for k, v, u in rows)
-    return f"<table>{body}</table>"
+def value_table(table_id: str, rows: Sequence[Row], caption: str = "") -> ReportTable:
+    """(label, value, unit) rows as a three-column table of display strings."""
+    return ReportTable(table_id, ROW_HEADER,
+                       tuple((label, fmt(value), unit) for label, value, unit in rows), caption)
 
 
-def _img(path: Path, caption: str) -> str:
+def product_section(product: Product) -> ReportSection:
+    return ReportSection("product", "Product", (value_table("product-table",
+                                                            product_rows(product)),))
+
+
+def sheet_section(tiled: Tiled, drc: DrcReport | None) -> ReportSection:
+    s = tiled.summary
+    proof = "proven optimal" if s.gap == 0 else f"{fmt(s.gap)} below the bound"
+    rows: list[Row] = [
+        ("sheet", s.sheet_mm, "mm"),
+        ("cells per sheet", s.count, ""),
+        ("upper bound", s.upper_bound, s.bound_method),
+        ("strategy", s.strategy, ""),
+        ("orientations", ", ".join(f"{k} deg: {fmt(v)}" for k, v in s.orientations), ""),
+        ("utilization of the usable area", 100 * s.utilization, "%"),
+        ("utilization of the sheet", 100 * s.utilization_sheet, "%"),
+    ]
+    notes = [f"{fmt(s.count)} cells per sheet; {proof}."]
+    if drc is not None:
+        notes.append("DRC: clean" if drc.ok else f"DRC: {fmt(drc.total)} violations")
+    return ReportSection("sheet", "Sheet", (value_table("sheet-table", rows),), FIGURES,
+                         tuple(notes))
+
+
+LASER_HEADER = ("operation", "paths", "mark length, mm", "jump length, mm", "passes", "fields",
+                "time, s")
+
+
+def laser_section(laser: LaserJob | None) -> ReportSection:
+    if laser is None or not laser.toolpath.operations:
+        return ReportSection("laser", "Laser job", notes=("no laser job in this run",))
+    m = laser.metrics_rounded
+    rows = []
+    for op in laser.toolpath.operations:
+        om = m["operations"][op.name]
+        rows.append((op.name, fmt(om["strokes"]), fmt(om["mark_total_mm"]), fmt(om["jump_mm"]),
+                     fmt(op.params.passes), fmt(om["fields"]), fmt(om["time_s"])))
+    t = float(m["total"]["time_s"])
+    return ReportSection(
+        "laser", "Laser job", (ReportTable("laser-table", LASER_HEADER, tuple(rows)),),
+        notes=(f"estimated job time per sheet: {fmt(t)} s ({fmt(t / 60)} min)",))
+
+
+def lot_section(lot: LotPlan) -> ReportSection:
+    rows: list[Row] = [
+        ("products in the lot", lot.products, ""),
+        ("cells per product", lot.layers, ""),
+        ("expected cell yield", 100 * lot.cell_yield, "%"),
+        ("good cells per sheet", lot.good_cells_per_sheet, ""),
+        ("products per sheet", lot.products_per_sheet, ""),
+        ("sheets", lot.sheets, ""),
+        ("roll length", lot.roll_m, "m"),
+        ("rolls", lot.rolls, ""),
+        ("cells to spare", lot.cells_to_spare, ""),
+    ]
+    return ReportSection("lot", "Lot plan", (value_table("lot-table", rows),))
+
+
+def files_section(folder: Path) -> ReportSection:
+    """Every file of the run folder but the report itself, linked (relative names)."""
+    names = sorted(f.name for f in folder.iterdir() if f.is_file() and f.name != "report.html")
+    rows = tuple((name, fmt((folder / name).stat().st_size)) for name in names)
+    return ReportSection("files", "Files", (ReportTable("files-table", ("file", "bytes"), rows),))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "row"
+
+
+def _img(folder: Path, fig: ReportFigure) -> str:
+    path = folder / fig.file
     if not path.is_file():
         return ""
-    data = path.read_bytes()
-    if path.suffix == ".svg":
-        src = "data:image/svg+xml;base64," + base64.b64encode(data).decode()
-    else:
-        src = "data:image/png;base64," + base64.b64encode(data).decode()
-    return (f"<figure><img src='{src}' alt='{html.escape(caption)}'>"
-            f"<figcaption class='muted'>{html.escape(caption)}</figcaption></figure>")
+    kind = "svg+xml" if path.suffix == ".svg" else "png"
+    src = f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+    cap = html.escape(fig.caption)
+    return (f"<figure id='fig-{_slug(path.stem)}'><img src='{src}' alt='{cap}'>"
+            f"<figcaption class='muted'>{cap}</figcaption></figure>")
 
 
-def render_report(summary: dict[str, Any], folder: Path, name: str) -> str:
-    """The report as one HTML string; images are read from folder and inlined."""
-    p, s, lot = summary["product"], summary["sheet"], summary["lot"]
-    product_rows = [
-        ("footprint", p["footprint_mm"] if p["shape"] != "circle"
-         else f"round {p['footprint_mm'][0]:g}", "mm"),
-        ("shape", p["shape"], ""),
-        ("cell outline", p["cell_mm"], "mm"),
-        ("active area per cell", p["active_area_mm2"], "mm2"),
-        ("cell capacity", p["cell_capacity_mAh"], "mAh"),
-        ("layers", p["layers"], ""),
-        ("capacity", p["capacity_mAh"], "mAh"),
-        (f"end-of-life capacity (retention {p['retention']:g})", p["eol_capacity_mAh"], "mAh"),
-        ("energy", p["energy_mWh"], "mWh"),
-        ("thickness", p["thickness_mm"], "mm"),
-        ("VED packaged", p["ved_Wh_per_L"], "Wh/L"),
-        ("VED unpackaged (cell as built)", p["ved_unpackaged_Wh_per_L"], "Wh/L"),
-    ]
-    gap = s["gap"]
-    proof = ("<span class='ok'>proven optimal</span>" if gap == 0
-             else f"<span class='warn'>{gap:,} below the bound</span>")
-    sheet_rows = [
-        ("sheet", s["sheet_mm"], "mm"),
-        ("cells per sheet", s["count"], ""),
-        ("upper bound", s["upper_bound"], s["bound_method"]),
-        ("strategy", s["strategy"], ""),
-        ("orientations", ", ".join(f"{k} deg: {v:,}" for k, v in s["orientations"].items()), ""),
-        ("utilization of the usable area", 100 * s["utilization"], "%"),
-        ("utilization of the sheet", 100 * s["utilization_sheet"], "%"),
-    ]
-    lot_rows = [
-        ("products in the lot", lot["products"], ""),
-        ("cells per product", lot["layers"], ""),
-        ("expected cell yield", 100 * lot["cell_yield"], "%"),
-        ("good cells per sheet", lot["good_cells_per_sheet"], ""),
-        ("products per sheet", lot["products_per_sheet"], ""),
-        ("sheets", lot["sheets"], ""),
-        ("roll length", lot["roll_m"], "m"),
-        ("rolls", lot["rolls"], ""),
-        ("cells to spare", lot["cells_to_spare"], ""),
-    ]
-    laser = summary.get("laser") or {}
-    laser_html = "<p class='muted'>no laser job in this run</p>"
-    if laser.get("operations"):
-        head = ("<tr><th>operation</th><th>paths</th><th>mark length, mm</th>"
-                "<th>jump length, mm</th><th>passes</th><th>fields</th><th>time, s</th></tr>")
-        body = "".join(
-            f"<tr><td>{html.escape(op['name'])}</td><td class='num'>{_fmt(op['segments'])}</td>"
-            f"<td class='num'>{_fmt(op['mark_length_mm'])}</td>"
-            f"<td class='num'>{_fmt(op['jump_length_mm'])}</td>"
-            f"<td class='num'>{_fmt(op['passes'])}</td><td class='num'>{_fmt(op['fields'])}</td>"
-            f"<td class='num'>{_fmt(op['time_s'])}</td></tr>" for op in laser["operations"])
-        total = laser.get("total", {})
-        laser_html = (f"<table>{head}{body}</table><p>estimated job time per sheet: "
-                      f"<b>{_fmt(total.get('time_s', 0.0))} s</b> "
-                      f"({_fmt(total.get('time_s', 0.0) / 60)} min)</p>")
-    files = sorted(f.name for f in folder.iterdir() if f.is_file() and f.name != "report.html")
-    layout = summary.get("layout") or {}
-    drc = layout.get("drc")
-    drc_html = ""
-    if drc is not None:
-        drc_html = ("<p>DRC: " + ("<span class='ok'>clean</span>" if drc.get("ok") else
-                    f"<span class='warn'>{drc.get('violations', '?')} violations</span>")
-                    + "</p>")
-    figs = "".join(_img(folder / f, c) for f, c in (
-        ("preview.png", "patterning layout: the sheet (fiducials, contact rail, scan fields) "
-                        "and one cell with every process layer"),
-        ("sheet.png", "tiling: every cell, coloured by orientation"),
-        ("toolpath.png", "laser job: marks by operation, jumps in grey")))
+def _cell(table: ReportTable, col: int, text: str) -> str:
+    if table.id == "files-table" and col == 0:
+        return f"<td><a href='{html.escape(text)}'>{html.escape(text)}</a></td>"
+    num = " class='num'" if col > 0 and table.header[col] not in ("unit",) else ""
+    return f"<td{num}>{html.escape(text)}</td>"
+
+
+def render_table(table: ReportTable) -> str:
+    """One table: a header row of <th>, one <tr id=TABLE-SLUG> per row."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.header)
+    seen: dict[str, int] = {}
+    body = []
+    for row in table.rows:
+        slug = _slug(row[0]) if row else "row"
+        seen[slug] = seen.get(slug, 0) + 1
+        rid = f"{table.id}-{slug}" + (f"-{seen[slug]}" if seen[slug] > 1 else "")
+        cells = "".join(_cell(table, i, text) for i, text in enumerate(row))
+        body.append(f"<tr id='{html.escape(rid)}'>{cells}</tr>")
+    cap = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
+    return (f"<table id='{html.escape(table.id)}'>{cap}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def render_section(section: ReportSection, folder: Path) -> str:
+    notes = "".join(f"<p>{html.escape(n)}</p>" for n in section.notes)
+    tables = "".join(render_table(t) for t in section.tables)
+    figs = "".join(_img(folder, f) for f in section.figures)
+    figs = f"<div class='figs'>{figs}</div>" if figs else ""
+    return (f"<section id='{html.escape(section.id)}'><h2>{html.escape(section.title)}</h2>"
+            f"{notes}{tables}{figs}</section>\n")
+
+
+def run_sections(product: Product, tiled: Tiled, lot: LotPlan, drc: DrcReport | None,
+                 laser: LaserJob | None) -> list[ReportSection]:
+    """The core pipeline's sections in report order (Files is added last by the renderer)."""
+    return [product_section(product), sheet_section(tiled, drc), laser_section(laser),
+            lot_section(lot)]
+
+
+def render_report(name: str, sections: Sequence[ReportSection], folder: Path) -> str:
+    """The report as one HTML string: the sections, then the Files table of folder; images are
+    read from folder and inlined."""
+    parts = "".join(render_section(s, folder) for s in [*sections, files_section(folder)])
+    title = html.escape(name)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>layoutgen: {html.escape(name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>layoutgen: {title}</title>
 <style>{CSS}</style></head><body>
-<h1>{html.escape(name)}</h1>
+<h1>{title}</h1>
 <p class="muted">patterning job written by layoutgen</p>
-<h2>Product</h2>{_table(product_rows)}
-<h2>Sheet</h2><p>{s['count']:,} cells per sheet; {proof}.</p>{_table(sheet_rows)}
-<div class="figs">{figs}</div>{drc_html}
-<h2>Laser job</h2>{laser_html}
-<h2>Lot plan</h2>{_table(lot_rows)}
-<h2>Files</h2><ul>{''.join(f'<li>{html.escape(f)}</li>' for f in files)}</ul>
-</body></html>
+{parts}</body></html>
 """
 
 
-def write_report(path: Path, summary: dict[str, Any], folder: Path, name: str) -> None:
-    """Write report.html (atomically)."""
-    write_text(path, render_report(summary, folder, name))
+def write_report(path: Path, name: str, sections: Sequence[ReportSection]) -> None:
+    """Write report.html (atomically) from its sections; figures are read beside it."""
+    write_text(path, render_report(name, sections, path.parent))

@@ -1,93 +1,111 @@
-"""The main job: product spec -> sizing -> tiling -> layout -> toolpaths -> exports + report."""
+"""The main job and the pipeline's prefixes: one straight sequence of the named stages in
+`layoutgen.stages` (size -> tile -> layout -> files -> DRC -> toolpath -> exports -> report).
+
+`run_job` runs them all for a job file and writes summary.json and report.html from their typed
+results; `layout_sheet` (tile -> layout -> files [-> DRC]) and `toolpath_sheet` (tile -> layout
+-> toolpath -> exports) are the prefixes behind `layoutgen layout` and `layoutgen toolpath`.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from layoutgen import shapes, sizing
-from layoutgen.deck import Deck, load_deck
-from layoutgen.drc import run_drc
+from layoutgen.deck import Deck
+from layoutgen.drc import DrcReport
 from layoutgen.errors import LayoutgenError
-from layoutgen.export.layout_files import write_layout_files
-from layoutgen.export.placements import tiling_summary
-from layoutgen.export.toolpath_files import write_toolpath_files
+from layoutgen.export.job_json import job_header
+from layoutgen.export.placements import placements_list
 from layoutgen.fileio import check_out_dir, check_stem, checkpoint, staged_dir, write_text
 from layoutgen.job import Job
-from layoutgen.layout.assemble import build_layout
-from layoutgen.lot import LotPlan, lot_plan
-from layoutgen.render.tiling import tiling_preview
-from layoutgen.render.toolpath import toolpath_preview
-from layoutgen.report import write_report
-from layoutgen.tiling.engine import sheet_spec_from_deck, tile
+from layoutgen.layout.model import SheetLayout
+from layoutgen.lot import LotPlan
+from layoutgen.report import run_sections, write_report
+from layoutgen.report_model import ReportSection
+from layoutgen.sheet_request import SheetRequest, sheet_inputs
+from layoutgen.sizing import Product
+from layoutgen.stages import (
+    LaserJob,
+    LayoutFiles,
+    SheetInputs,
+    Tiled,
+    check_drc,
+    drc_stage,
+    exports_stage,
+    files_stage,
+    laser_formats,
+    layout_stage,
+    lot_stage,
+    sheet_picture,
+    size_stage,
+    tile_stage,
+    tiling_files_stage,
+    toolpath_stage,
+)
+from layoutgen.tiling.engine import verify_tiling
 from layoutgen.tiling.result import Tiling
-from layoutgen.toolpath.generate import build_toolpath
-from layoutgen.toolpath.metrics import job_metrics, rounded
-from layoutgen.units import parse_size
+from layoutgen.tiling.verify import VerifyReport
 
 STAGES = ("sizing", "tiling", "layout", "toolpaths", "report")
 Progress = Callable[[str], None]
+ExtraSections = Callable[["RunResult"], Sequence[ReportSection]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
-    """What a run produced: the stage objects and the files written (relative names)."""
+    """What a run produced: every stage's result and the files written (relative names)."""
 
     job: Job
     deck: Deck
-    product: sizing.Product
-    tiling: Tiling
+    product: Product
+    tiled: Tiled
     lot: LotPlan
-    summary: dict[str, Any]
-    files: list[str] = field(default_factory=list)
+    layout: SheetLayout
+    layout_files: LayoutFiles
+    drc: DrcReport
+    laser: LaserJob
+    files: tuple[str, ...] = ()
+
+    @property
+    def tiling(self) -> Tiling:
+        return self.tiled.tiling
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """summary.json, built from the stage results."""
+        return run_summary(self)
 
 
-def resolve_deck(job: Job, rules: list[str] | None = None, sets: list[str] | None = None
-                 ) -> Deck:
-    """The job's deck: defaults <- its decks <- --rules <- its overrides <- --set <- [sheet],
-    with every check `layoutgen rules check` makes (errors name the job file and its key)."""
-    decks = [job.path(d) for d in job.rules.decks] + list(rules or [])
-    return load_deck(decks, [*job.deck_overrides(), *(sets or [])], job.deck_flags(),
-                     run_checks=True)
-
-
-def footprint_of_job(job: Job):  # noqa: ANN201
-    """The product outline the job describes."""
-
-    p = job.product
-    names = sizing.Names.job(job.source)
-    if p.shape == "polygon":
-        fp = shapes.load_polygon(job.path(p.polygon))
-        sizing.check_footprint(fp, names)
-        return fp
-    fx, fy = parse_size(p.footprint, f"{job.source}: product.footprint")
-    if p.shape == "circle" and abs(fx - fy) > 1e-12:
-        raise LayoutgenError(f"{job.source}: product.footprint = {p.footprint!r}: a circle takes "
-                             "one diameter (e.g. '12')")
-    return sizing.footprint_of(p.shape, fx, fy, p.corner_radius_mm, names)
-
-
-def size_product(job: Job, deck: Deck) -> sizing.Product:
-    """Sizing as the job asks: layers, least layers for a capacity, or most in a thickness."""
-    p = job.product
-    names = sizing.Names.job(job.source)
-    fp = footprint_of_job(job)
-    if p.layers is not None:
-        prod = sizing.design(fp, p.layers, deck, p.retention, names)
-        if p.max_thickness_mm is not None and prod.thickness_mm > p.max_thickness_mm:
-            raise LayoutgenError(
-                f"{job.source}: {names.said('layers', p.layers)}: {prod.thickness_mm:.4g} mm "
-                f"thick, over {names.said('max_thickness', p.max_thickness_mm, ' mm')}")
-        return prod
-    if p.capacity_mah is not None:
-        return sizing.layers_for_capacity(fp, p.capacity_mah, deck, p.retention,
-                                          p.max_thickness_mm, names)
-    if p.max_thickness_mm is not None:
-        return sizing.most_capacity(fp, p.max_thickness_mm, deck, p.retention, names)
-    return sizing.design(fp, 1, deck, p.retention, names)
+def run_summary(r: RunResult) -> dict[str, Any]:
+    """The run's summary (summary.json and `run --json`): job, product, sheet, lot, layout,
+    laser; keys as they have always been."""
+    info = r.layout_files.info
+    m = r.laser.metrics_rounded
+    ops = [{"name": op.name, "segments": m["operations"][op.name]["strokes"],
+            "mark_length_mm": m["operations"][op.name]["mark_total_mm"],
+            "jump_length_mm": m["operations"][op.name]["jump_mm"],
+            "passes": op.params.passes, "fields": m["operations"][op.name]["fields"],
+            "time_s": m["operations"][op.name]["time_s"]} for op in r.laser.toolpath.operations]
+    return {
+        "job": r.job.product.name,
+        "product": r.product.as_dict(),
+        "sheet": r.tiled.summary.as_dict(),
+        "lot": r.lot.as_dict(),
+        "layout": {
+            "cells": r.layout.count,
+            "masters": [p.name for p in r.layout.patterns],
+            "gds_bytes": info.gds_bytes,
+            "arrays": info.arrays,
+            "single_references": info.single_refs,
+            "scan_fields": len(r.layout.fields),
+            "notes": list(r.layout.notes),
+            "drc": {"ok": bool(r.drc.ok), "violations": len(r.drc.violations)},
+        },
+        "laser": {"operations": ops, "total": m["total"], "metrics": m},
+    }
 
 
 def job_error(job: Job, exc: LayoutgenError) -> LayoutgenError:
@@ -101,95 +119,196 @@ def job_error(job: Job, exc: LayoutgenError) -> LayoutgenError:
 
 
 def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
-            overwrite: bool = False) -> RunResult:
+            overwrite: bool = False, extra_sections: ExtraSections | None = None) -> RunResult:
     """Run every stage and write every output into out_dir (staged: all or nothing; a folder
-    holding another job's files is refused unless `overwrite`)."""
+    holding another job's files is refused unless `overwrite`). `extra_sections` adds report
+    sections made from the result (bins, stacks, ...)."""
 
     def say(stage: str) -> None:
         checkpoint()  # a signal lost in a finaliser stops the run here
         if progress is not None:
             progress(stage)
 
-    check_stem(job.product.name, f"{job.source}: product.name")
+    name = job.product.name
+    check_stem(name, f"{job.source}: product.name")
     check_out_dir(out_dir)
     say("sizing")
-    deck = resolve_deck(job)
-    product = size_product(job, deck)
+    sized = size_stage(job)
     say("tiling")
-    spec = sheet_spec_from_deck(deck)
     try:
-        tiling = tile(product.cell, spec)
+        tiled = tile_stage(sized.sheet)
     except LayoutgenError as exc:
         raise job_error(job, exc) from None
-    lot = lot_plan(job.lot.products, product.layers, tiling.count, job.lot.cell_yield,
-                   spec.length, deck.sheet.roll_length_m)
-    name = job.product.name
-    summary: dict[str, Any] = {
-        "job": name,
-        "product": product.as_dict(),
-        "sheet": _sheet_summary(tiling),
-        "lot": lot.as_dict(),
-    }
-    files: list[str] = []
+    lot = lot_stage(job, sized.product, tiled, sized.sheet)
     if "gds" not in job.outputs.formats:
         raise LayoutgenError("outputs.formats must include 'gds' (the layout every stage uses)")
     with staged_dir(out_dir, overwrite=overwrite) as tmp:
         say("layout")
-        layout, summary["layout"] = _layout_stage(job, deck, product, tiling, spec, tmp, files)
+        layout = layout_stage(tiled, sized.sheet)
+        written = files_stage(layout, sized.deck, tmp, name,
+                              oasis="oasis" in job.outputs.formats)
+        files = [*written.files, sheet_picture(tiled, sized.sheet, tmp)]
+        drc = drc_stage(tmp, name, sized.deck)
+        files.append(f"{name}.drc.gds")
+        check_drc(drc)
         say("toolpaths")
-        summary["laser"] = _toolpath_stage(job, layout, tmp, files)
+        laser = toolpath_stage(layout)
+        files += exports_stage(laser, tmp, name, laser_formats(job.outputs.formats))
         say("report")
-
-        write_text(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        result = RunResult(job, sized.deck, sized.product, tiled, lot, layout, written, drc,
+                           laser)
+        write_text(tmp / "summary.json", json.dumps(run_summary(result), indent=2) + "\n")
         files.append("summary.json")
-        write_report(tmp / "report.html", summary, tmp, name)
+        sections = run_sections(sized.product, tiled, lot, drc, laser)
+        if extra_sections is not None:
+            sections += extra_sections(result)
+        write_report(tmp / "report.html", name, sections)
         files.append("report.html")
-    return RunResult(job, deck, product, tiling, lot, summary, sorted(files))
+    return replace(result, files=tuple(sorted(files)))
 
 
-def _sheet_summary(tiling: Tiling) -> dict[str, Any]:
+# ---- prefixes: `layoutgen tile`, `layoutgen layout` and `layoutgen toolpath` ---------------
 
-    return tiling_summary(tiling, with_placements=False)
+@dataclass(frozen=True)
+class TileRun:
+    """tile [-> independent check] [-> placements.csv + previews] of one sheet."""
 
+    sheet: SheetInputs
+    tiled: Tiled
+    check: VerifyReport | None
+    out: str | None
+    files: tuple[str, ...]
 
-def _layout_stage(job: Job, deck: Deck, product: sizing.Product, tiling: Tiling, spec,  # noqa: ANN001
-                  tmp: Path, files: list[str]) -> tuple[Any, dict[str, Any]]:
-    """GDS (+ OASIS) + .lyp + cells.csv + previews; the DRC runs on the written GDS."""
-
-    name = job.product.name
-    layout = build_layout(tiling, product.cell, deck)
-    info, written = write_layout_files(layout, deck, tmp, name,
-                                       oasis="oasis" in job.outputs.formats)
-    tiling_preview(tiling, product.cell, spec, [tmp / "sheet.png"])
-    files += [*written, "sheet.png"]
-    drc = run_drc(tmp / f"{name}.gds", deck, tmp / "cells.csv")
-    files.append(f"{name}.drc.gds")
-    if not drc.ok:
-        raise LayoutgenError(f"DRC failed on the written layout: {drc.to_dict()}")
-    return layout, {
-        "cells": layout.count,
-        "masters": [p.name for p in layout.patterns],
-        "gds_bytes": info.gds_bytes,
-        "arrays": info.arrays,
-        "single_references": info.single_refs,
-        "scan_fields": len(layout.fields),
-        "notes": list(layout.notes),
-        "drc": {"ok": bool(drc.ok), "violations": len(drc.violations)},
-    }
+    def as_dict(self, placements: bool = False) -> dict[str, Any]:
+        """`tile --json`: the tiling summary (+ placements, + the check's outcome)."""
+        out = self.tiled.summary.as_dict()
+        if placements:
+            out["placements"] = placements_list(self.tiled.tiling)
+        if self.check is not None:
+            out["verify"] = {"ok": bool(self.check.ok),
+                             "messages": list(self.check.messages)[:10]}
+        return out
 
 
-def _toolpath_stage(job: Job, layout, tmp: Path, files: list[str]) -> dict[str, Any]:  # noqa: ANN001
-    """Laser job files in the formats the job asks for, a toolpath preview and the metrics."""
+def tile_sheet(sheet: SheetInputs | SheetRequest, out: str | Path | None = None, *,
+               verify: bool = False, force: bool = False, overwrite: bool = False) -> TileRun:
+    """The most cells on one sheet; the independent check and the files when asked."""
+    sheet = _inputs(sheet)
+    tiled = tile_stage(sheet, force=force)
+    check = verify_tiling(tiled.tiling, sheet.shape, sheet.spec) if verify else None
+    files: tuple[str, ...] = ()
+    if out is not None:
+        with staged_dir(out, overwrite=overwrite) as tmp:
+            files = tiling_files_stage(tiled, sheet, tmp)
+    return TileRun(sheet, tiled, check, None if out is None else str(out), files)
 
-    tp = build_toolpath(layout)
-    laser_formats = tuple(f for f in job.outputs.formats if f not in ("gds", "oasis"))
-    files += [p.name for p in write_toolpath_files(tp, tmp, job.product.name, laser_formats)]
-    toolpath_preview(tp, tmp / "toolpath.png")
-    files.append("toolpath.png")
-    m = rounded(job_metrics(tp))
-    ops = [{"name": op.name, "segments": m["operations"][op.name]["strokes"],
-            "mark_length_mm": m["operations"][op.name]["mark_total_mm"],
-            "jump_length_mm": m["operations"][op.name]["jump_mm"],
-            "passes": op.params.passes, "fields": m["operations"][op.name]["fields"],
-            "time_s": m["operations"][op.name]["time_s"]} for op in tp.operations]
-    return {"operations": ops, "total": m["total"], "metrics": m}
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """What `layoutgen layout` writes: file stem, flat or referenced, OASIS, previews, DRC."""
+
+    name: str = "sheet"
+    flat: bool = False
+    oasis: bool = False
+    preview: bool = True
+    drc: bool = False
+    force: bool = False
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class LayoutRun:
+    """tile -> layout -> files [-> DRC] of one sheet."""
+
+    sheet: SheetInputs
+    tiled: Tiled
+    layout: SheetLayout
+    written: LayoutFiles
+    drc: DrcReport | None
+    options: LayoutOptions
+    out: str
+    files: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """`layout --json`."""
+        info, layout = self.written.info, self.layout
+        out: dict[str, Any] = {
+            "cells": layout.count, "strategy": self.tiled.tiling.strategy,
+            "masters": [p.name for p in layout.patterns],
+            "arrays": info.arrays, "single_references": info.single_refs,
+            "flat": self.options.flat, "gds_bytes": info.gds_bytes,
+            "oasis_bytes": info.oasis_bytes if self.options.oasis else None,
+            "scan_fields": len(layout.fields),
+            "fiducials": len(layout.features["FIDUCIAL"]),
+            "contact_rails": len(layout.features["CONTACT_RAIL"]),
+            "keepouts": len(layout.features["KEEPOUT"]),
+            "notes": list(layout.notes), "out": self.out, "files": list(self.files),
+        }
+        if self.drc is not None:
+            out["drc"] = self.drc.to_dict()
+        return out
+
+
+def _inputs(sheet: SheetInputs | SheetRequest) -> SheetInputs:
+    return sheet if isinstance(sheet, SheetInputs) else sheet_inputs(sheet)
+
+
+def layout_sheet(sheet: SheetInputs | SheetRequest, out: str | Path, opts: LayoutOptions
+                 ) -> LayoutRun:
+    """The patterning layout of one sheet into out (staged: all or nothing)."""
+    check_stem(opts.name, "--name")
+    sheet = _inputs(sheet)
+    tiled = tile_stage(sheet, force=opts.force)
+    layout = layout_stage(tiled, sheet)
+    drc = None
+    with staged_dir(out, overwrite=opts.overwrite) as tmp:
+        written = files_stage(layout, sheet.deck, tmp, opts.name, flat=opts.flat,
+                              oasis=opts.oasis, preview=opts.preview)
+        files = list(written.files)
+        if opts.drc:  # on the staged file: the markers move in with the layout
+            drc = drc_stage(tmp, opts.name, sheet.deck)
+            files.append(f"{opts.name}.drc.gds")
+    if drc is not None:  # name the files where they now are
+        drc.gds_path = Path(out) / f"{opts.name}.gds"
+        drc.marker_path = Path(out) / f"{opts.name}.drc.gds"
+    return LayoutRun(sheet, tiled, layout, written, drc, opts, str(out), tuple(files))
+
+
+@dataclass(frozen=True)
+class ToolpathOptions:
+    """What `layoutgen toolpath` writes: file stem, formats, the preview."""
+
+    name: str = "job"
+    formats: tuple[str, ...] = ()
+    preview: bool = False
+    force: bool = False
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class ToolpathRun:
+    """tile -> layout -> toolpath -> exports of one sheet."""
+
+    tiled: Tiled
+    laser: LaserJob
+    out: str
+    files: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """`toolpath --json`: the laser job's header, the cell count and the files."""
+        head = job_header(self.laser.toolpath)
+        head["cells"] = self.tiled.tiling.count
+        head["files"] = list(self.files)
+        return head
+
+
+def toolpath_sheet(sheet: SheetInputs | SheetRequest, out: str | Path, opts: ToolpathOptions
+                   ) -> ToolpathRun:
+    """The laser job of one sheet into out (staged: all or nothing)."""
+    check_stem(opts.name, "--name")
+    sheet = _inputs(sheet)
+    tiled = tile_stage(sheet, force=opts.force)
+    laser = toolpath_stage(layout_stage(tiled, sheet))
+    with staged_dir(out, overwrite=opts.overwrite) as tmp:
+        files = exports_stage(laser, tmp, opts.name, opts.formats, preview=opts.preview)
+    return ToolpathRun(tiled, laser, str(out), files)

@@ -13,16 +13,16 @@ ROOT = Path(__file__).resolve().parents[1] / "layoutgen"
 
 # Rooms from the bottom up: a module may import its own room and the rooms below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "units", "fileio", "technology", "schema", "machine"),
+    ("errors", "units", "fileio", "technology", "schema", "machine", "display", "report_model"),
     ("deck",),
-    ("shapes", "cellgeom", "pattern", "sizing", "lot", "sweep", "job"),
+    ("shapes", "cellgeom", "pattern", "sizing", "product", "lot", "sweep", "job"),
     ("tiling", "fields"),
     ("layout",),
     ("toolpath",),
     ("export", "render"),
     ("drc",),
     ("binning", "stacking"),
-    ("run", "report", "product_sheet"),
+    ("run", "report", "stages", "sheet_request"),
     ("cli", "__main__"),
 )
 

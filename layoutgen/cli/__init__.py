@@ -14,7 +14,16 @@ except ImportError:  # pragma: no cover - older typer on plain click
     from click import exceptions as click_exc
 
 from layoutgen import fileio
-from layoutgen.cli import rules_cmd, size_cmd
+from layoutgen.cli import (
+    bin_cmd,
+    layout_cmd,
+    rules_cmd,
+    run_cmd,
+    size_cmd,
+    stack_cmd,
+    tile_cmd,
+    toolpath_cmd,
+)
 from layoutgen.errors import LayoutgenError
 
 app = typer.Typer(
@@ -28,16 +37,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-
-    for module in (rules_cmd, size_cmd):
-        module.register(app)
-    for name in ("tile_cmd", "layout_cmd", "toolpath_cmd", "run_cmd", "bin_cmd", "stack_cmd"):
-        try:
-            module = __import__(f"layoutgen.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"layoutgen.cli.{name}":
-                raise
-            continue
+    """Every command, in --help order (a module that fails to import fails loudly)."""
+    for module in (rules_cmd, size_cmd, tile_cmd, layout_cmd, toolpath_cmd, run_cmd, bin_cmd,
+                   stack_cmd):
         module.register(app)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
-from layoutgen.deck import load_deck
+from layoutgen.deck import Deck, load_deck
+from layoutgen.display import fmt
 
 
 def flag(*names: str, help: str) -> Any:  # noqa: A002 - typer's own keyword
@@ -47,31 +48,24 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override one deck key: section.key=value (repeatable)."),
 ]
 JsonOpt = Annotated[bool, flag("--json", help="Print one JSON object instead of a table.")]
+OverwriteOpt = Annotated[bool, flag(
+    "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
+                        "(a folder holding another job's files is refused without it).")]
+ReadForceOpt = Annotated[bool, flag("--force", help="Read input files over the size limit.")]
 
 
-def deck_from(rules: list[str] | None, sets: list[str] | None):  # noqa: ANN201
+def deck_from(rules: list[str] | None, sets: list[str] | None) -> Deck:
     """Resolve the deck from --rules files and --set overrides."""
-
-    return load_deck(rules or [], sets or [])
+    return load_deck(tuple(rules or ()), tuple(sets or ()))
 
 
 def print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, sort_keys=False, allow_nan=False))
 
 
-def fmt(value: Any) -> str:
-    """A readable rendering of a table value."""
-    if isinstance(value, float):
-        if value == 0 or not math.isfinite(value):
-            return f"{value:g}"
-        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    if isinstance(value, list | tuple):
-        return " x ".join(fmt(v) for v in value)
-    return str(value)
-
-
-def print_table(rows: list[tuple[str, Any, str]], title: str | None = None) -> None:
-    """Print (label, value, unit) rows as an aligned two-column table."""
+def print_table(rows: Sequence[tuple[str, Any, str]], title: str | None = None) -> None:
+    """Print (label, value, unit) rows as an aligned two-column table (values by
+    `layoutgen.display.fmt`, as the report shows them)."""
     if title:
         typer.echo(title)
     width = max(len(r[0]) for r in rows)

@@ -6,14 +6,10 @@ from typing import Annotated
 
 import typer
 
-from layoutgen.cli.common import JsonOpt, print_json, print_table
+from layoutgen.cli.common import JsonOpt, OverwriteOpt, ReadForceOpt, print_json, print_table
 from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.job import load_job
 from layoutgen.run import STAGES, run_job
-
-OverwriteOpt = Annotated[bool, typer.Option(
-    "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
-                        "(a folder holding another job's files is refused without it).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -23,13 +19,11 @@ def register(app: typer.Typer) -> None:
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
         overwrite: OverwriteOpt = False,
-        force: Annotated[bool, typer.Option(
-            "--force", help="Read input files over the size limit.")] = False,
+        force: ReadForceOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Sizing -> tiling -> layout -> toolpaths -> exports, report.html and summary.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 
         LIFT_LIMITS.set(force)
         job = load_job(job_file)
@@ -48,20 +42,19 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result.summary)
             return
-        p, s, lot = result.summary["product"], result.summary["sheet"], result.summary["lot"]
-        rows = [
+        p, s, lot = result.product, result.tiled.summary, result.lot
+        rows: list[tuple[str, object, str]] = [
             ("product", job.product.name, ""),
-            ("layers", p["layers"], ""),
-            ("capacity", p["capacity_mAh"], "mAh"),
-            ("thickness", p["thickness_mm"], "mm"),
+            ("layers", p.layers, ""),
+            ("capacity", p.capacity_mAh, "mAh"),
+            ("thickness", p.thickness_mm, "mm"),
             ("VED packaged / unpackaged",
-             f"{p['ved_Wh_per_L']:.0f} / {p['ved_unpackaged_Wh_per_L']:.0f}", "Wh/L"),
-            ("cells per sheet", s["count"], f"(bound {s['upper_bound']:,}, {s['strategy']})"),
-            ("products per sheet", lot["products_per_sheet"], ""),
-            ("sheets for the lot", lot["sheets"], f"({lot['roll_m']:g} m of roll)"),
+             f"{p.ved_Wh_per_L:.0f} / {p.ved_unpackaged_Wh_per_L:.0f}", "Wh/L"),
+            ("cells per sheet", s.count, f"(bound {s.upper_bound:,}, {s.strategy})"),
+            ("products per sheet", lot.products_per_sheet, ""),
+            ("sheets for the lot", lot.sheets, f"({lot.roll_m:g} m of roll)"),
         ]
-        laser = result.summary.get("laser") or {}
-        if laser.get("total"):
-            rows.append(("laser time per sheet", laser["total"]["time_s"], "s"))
+        if result.laser.toolpath.operations:
+            rows.append(("laser time per sheet", result.laser.metrics["total"]["time_s"], "s"))
         print_table(rows, "run")
         typer.echo(f"wrote {len(result.files)} files to {out}/ (open {out}/report.html)")

@@ -1,23 +1,29 @@
-"""Sheet and cell options shared by `tile`, `layout` and `toolpath`, and their resolver.
+"""The sheet and cell options, declared once and shared by `tile`, `layout` and `toolpath`.
 
-Flags become deck overrides (later than --rules and --set), so every stage reads one deck.
+`sheet_options` adds them to a command (typer reads the signature it builds) and hands the
+command one `SheetRequest`; `layoutgen.sheet_request.sheet_inputs` resolves it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from layoutgen import shapes
-from layoutgen.cli.common import flag
-from layoutgen.deck import load_deck
-from layoutgen.errors import LayoutgenError
-from layoutgen.job import load_job
-from layoutgen.run import resolve_deck, size_product
-from layoutgen.tiling.engine import sheet_spec_from_deck
-from layoutgen.units import parse_length, parse_length_nm, parse_size
+from layoutgen.cli.common import RulesOpt, SetOpt, flag
+from layoutgen.deck import field_choices, field_help
+from layoutgen.shapes import CellShape
+from layoutgen.sheet_request import SheetRequest, cell_outline, sheet_inputs
+from layoutgen.stages import SheetInputs
+
+
+def _choice_help(key: str) -> str:
+    """'any | 0 | 90.'-style help from the deck schema (the flag overrides that key)."""
+    return f"{field_help(key)} (overrides {key})."
+
 
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="Sheet WxL, x by y (default: the deck's sheet).")]
@@ -41,118 +47,87 @@ KeepoutOpt = Annotated[
     typer.Option("--keepout", help="Keep-out X,Y,W,H[,CLEARANCE] from its lower-left corner "
                                    "(repeatable; replaces the deck's keep-outs)."),
 ]
-RotationOpt = Annotated[str | None, typer.Option("--rotation", help="any | 0 | 90.")]
-CutOpt = Annotated[str | None, typer.Option("--cut", help="free | guillotine.")]
+RotationOpt = Annotated[str | None, typer.Option(
+    "--rotation", help=_choice_help("tiling.rotation"),
+    metavar="[" + "|".join(field_choices("tiling.rotation")) + "]")]
+CutOpt = Annotated[str | None, typer.Option(
+    "--cut", help=_choice_help("tiling.cut"),
+    metavar="[" + "|".join(field_choices("tiling.cut")) + "]")]
 ForceOpt = Annotated[bool, flag("--force", help="Allow more than tiling.max_cells.")]
 JobOpt = Annotated[
     str | None, typer.Option("--job", help="Take deck, sheet and cell from a job file (TOML) "
                                            "instead of the sheet/cell options.")]
-SHEET_FLAGS = "--sheet, --cell, --shape, --polygon, --kerf, --edge, --keepout, --rotation, --cut"
+
+# (parameter, annotation, default) of every sheet option, in --help order
+SHEET_PARAMS: tuple[tuple[str, Any, Any], ...] = (
+    ("sheet", SheetOpt, None), ("cell", CellOpt, None), ("shape", ShapeOpt, None),
+    ("corner_radius", RadiusOpt, "0"), ("polygon", PolygonOpt, None), ("kerf", KerfOpt, None),
+    ("edge", EdgeOpt, None), ("keepout", KeepoutOpt, None), ("rotation", RotationOpt, None),
+    ("cut", CutOpt, None),
+)
+DECK_PARAMS: tuple[tuple[str, Any, Any], ...] = (
+    ("rules", RulesOpt, None), ("sets", SetOpt, None), ("force", ForceOpt, False))
+JOB_PARAM = ("job", JobOpt, None)
 
 
-@dataclass(frozen=True)
-class SheetJob:
-    """The resolved inputs of a sheet: deck (flags applied), cell outline and sheet spec."""
+def request_of(values: dict[str, Any]) -> SheetRequest:
+    """The SheetRequest from the options' values (by parameter name)."""
+    keep = values.get("keepout")
+    return SheetRequest(
+        rules=tuple(values.get("rules") or ()), sets=tuple(values.get("sets") or ()),
+        sheet=values["sheet"], cell=values["cell"], shape=values["shape"],
+        corner_radius=values["corner_radius"], polygon=values["polygon"], kerf=values["kerf"],
+        edge=values["edge"], keepouts=tuple(keep) if keep else None,
+        rotation=values["rotation"], cut=values["cut"], job=values.get("job"))
 
-    deck: Any
-    shape: Any
-    spec: Any
 
+def sheet_options(*, job: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the sheet options (and --job when `job`), --rules, --set and --force.
 
-def _flag_overrides(sheet: str | None, kerf: str | None, edge: str | None,
-                    keepouts: list[str] | None, rotation: str | None, cut: str | None
-                    ) -> list[tuple[str, dict[str, Any]]]:
+    The command takes `request: SheetRequest` and `force: bool` instead of the 13 options; its
+    other parameters follow them in --help.
+    """
+    params = [*SHEET_PARAMS, *([JOB_PARAM] if job else []), *DECK_PARAMS]
 
-    flags: list[tuple[str, dict[str, Any]]] = []
-    if sheet is not None:
-        sx, sy = parse_size(sheet, "--sheet")
-        flags.append((f"--sheet {sheet}", {"sheet": {"width_mm": sx, "length_mm": sy}}))
-    if kerf is not None:
-        kerf_um = parse_length_nm(kerf, "--kerf") / 1000  # exact: whole nm over 1000
-        flags.append((f"--kerf {kerf}", {"tiling": {"kerf_um": kerf_um}}))
-    if edge is not None:
-        parts = [p for p in edge.split(",") if p.strip()]
-        if len(parts) not in (1, 2):
-            raise LayoutgenError(f"--edge {edge!r}: give E or EX,EY")
-        ex = parse_length(parts[0], "--edge")
-        ey = parse_length(parts[-1], "--edge")
-        flags.append((f"--edge {edge}", {"sheet": {"edge_x_mm": ex, "edge_y_mm": ey}}))
-    if keepouts:
-        items = []
-        for i, text in enumerate(keepouts):
-            parts = [p.strip() for p in text.split(",")]
-            if len(parts) not in (4, 5):
-                raise LayoutgenError(f"--keepout {text!r}: expected X,Y,W,H or X,Y,W,H,CLEARANCE")
-            vals = [parse_length(p, "--keepout") for p in parts]
-            if vals[2] <= 0 or vals[3] <= 0:
-                raise LayoutgenError(f"--keepout {text!r}: W and H must be > 0")
-            items.append({"x_mm": vals[0], "y_mm": vals[1], "w_mm": vals[2], "h_mm": vals[3],
-                          "clearance_mm": vals[4] if len(vals) == 5 else 0.0,
-                          "name": f"keepout{i + 1}"})
-        flags.append(("--keepout", {"tiling": {"keepouts": items}}))
-    if rotation is not None:
-        flags.append((f"--rotation {rotation}", {"tiling": {"rotation": rotation}}))
-    if cut is not None:
-        flags.append((f"--cut {cut}", {"tiling": {"cut": cut}}))
-    return flags
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(fn, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.name != "request"]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                   annotation=ann) for name, ann, default in params]
+        names = {name for name, _, _ in params}
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> Any:
+            mine = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+            if "force" in {p.name for p in own}:
+                kwargs["force"] = mine["force"]
+            return fn(request=request_of(mine), **kwargs)
+
+        kept = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own
+                if p.name not in names]
+        new_sig = sig.replace(parameters=[*added, *kept])
+        command.__signature__ = new_sig  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in [*added, *kept]}
+        return command
+
+    return wrap
 
 
 def cell_shape_from(cell: str | None, shape: str | None, corner_radius: str,
-                    polygon: str | None):  # noqa: ANN201
-    """The cell outline the flags describe."""
-
-    if polygon:
-        if shape not in (None, "polygon"):
-            raise LayoutgenError(f"--polygon with --shape {shape}: a polygon file gives the shape")
-        if cell:
-            raise LayoutgenError("--polygon and --cell: the polygon file gives the size")
-        return shapes.load_polygon(polygon)
-    kind = shape or "rect"
-    if kind not in ("rect", "rounded", "circle"):
-        raise LayoutgenError(f"--shape {kind!r}: unknown (allowed: rect, rounded, circle; "
-                             "polygon cells come from --polygon FILE)")
-    if not cell:
-        raise LayoutgenError("--cell is required (e.g. --cell 10x8, or --cell 12 --shape circle)")
-    w, h = parse_size(cell, "--cell")
-    for v in (w, h):
-        if not v > 0:
-            raise LayoutgenError(f"--cell {cell}: sizes must be > 0")
-    if kind == "circle":
-        if abs(w - h) > 1e-12:
-            raise LayoutgenError(f"--cell {cell}: a circle takes one diameter (e.g. --cell 12)")
-        return shapes.circle(w)
-    if kind == "rounded":
-        return shapes.rounded(w, h, parse_length(corner_radius, "--corner-radius"))
-    return shapes.rect(w, h)
+                    polygon: str | None) -> CellShape:
+    """The cell outline the flags describe (layoutgen.sheet_request.cell_outline)."""
+    return cell_outline(cell, shape, corner_radius, polygon)
 
 
-def resolve_sheet(rules: list[str] | None, sets: list[str] | None, sheet: str | None,
-                  cell: str | None, shape: str | None, corner_radius: str,
-                  polygon: str | None, kerf: str | None, edge: str | None,
-                  keepouts: list[str] | None, rotation: str | None, cut: str | None,
-                  ) -> SheetJob:
-    """Deck (with the flags applied), the cell outline and the sheet spec."""
-
-    flags = _flag_overrides(sheet, kerf, edge, keepouts, rotation, cut)
-    deck = load_deck(rules or [], sets or [], flags)
-    outline = cell_shape_from(cell, shape, corner_radius, polygon)
-    return SheetJob(deck, outline, sheet_spec_from_deck(deck))
-
-
-def resolve(job_file: str | None, rules: list[str] | None, sets: list[str] | None,
-            sheet: str | None, cell: str | None, shape: str | None, corner_radius: str,
-            polygon: str | None, kerf: str | None, edge: str | None,
-            keepouts: list[str] | None, rotation: str | None, cut: str | None) -> SheetJob:
-    """From a job file (its product sized to give the cell) or from the sheet/cell options."""
-
-    if not job_file:
-        return resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf,
-                             edge, keepouts, rotation, cut)
-
-    if any(v is not None for v in (sheet, cell, shape, polygon, kerf, edge, keepouts, rotation,
-                                   cut)):
-        raise LayoutgenError(f"--job gives the sheet and the cell: leave out {SHEET_FLAGS} "
-                             "(use --set to override)")
-    job = load_job(job_file)
-    deck = resolve_deck(job, rules, sets)
-    return SheetJob(deck, size_product(job, deck).cell, sheet_spec_from_deck(deck))
+def resolve_sheet(rules: list[str] | None = None, sets: list[str] | None = None,
+                  sheet: str | None = None, cell: str | None = None, shape: str | None = None,
+                  corner_radius: str = "0", polygon: str | None = None,
+                  kerf: str | None = None, edge: str | None = None,
+                  keepouts: list[str] | None = None, rotation: str | None = None,
+                  cut: str | None = None) -> SheetInputs:
+    """Deprecated adapter for tests/test_exact_inputs.py and benchmarks/plp.py (their owners
+    move to `sheet_inputs(SheetRequest(...))`); the commands use `sheet_options`."""
+    return sheet_inputs(request_of({
+        "rules": rules, "sets": sets, "sheet": sheet, "cell": cell, "shape": shape,
+        "corner_radius": corner_radius, "polygon": polygon, "kerf": kerf, "edge": edge,
+        "keepout": keepouts, "rotation": rotation, "cut": cut}))

@@ -6,25 +6,11 @@ from typing import Annotated
 
 import typer
 
-from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, print_json, print_table
-from layoutgen.cli.sheet_opts import (
-    CellOpt,
-    CutOpt,
-    EdgeOpt,
-    ForceOpt,
-    KeepoutOpt,
-    KerfOpt,
-    PolygonOpt,
-    RadiusOpt,
-    RotationOpt,
-    ShapeOpt,
-    SheetOpt,
-    resolve_sheet,
-)
-from layoutgen.export.placements import placements_csv, tiling_summary
-from layoutgen.fileio import LIFT_LIMITS, staged_dir
-from layoutgen.render.tiling import tiling_preview
-from layoutgen.tiling.engine import tile, verify_tiling
+from layoutgen.cli.common import JsonOpt, OverwriteOpt, print_json, print_table
+from layoutgen.cli.sheet_opts import sheet_options
+from layoutgen.fileio import LIFT_LIMITS
+from layoutgen.run import tile_sheet
+from layoutgen.sheet_request import SheetRequest
 
 OutOpt = Annotated[
     str | None,
@@ -36,70 +22,40 @@ VerifyOpt = Annotated[
 
 def register(app: typer.Typer) -> None:
     @app.command("tile")
+    @sheet_options(job=False)
     def tile_cmd(
-        sheet: SheetOpt = None,
-        cell: CellOpt = None,
-        shape: ShapeOpt = None,
-        corner_radius: RadiusOpt = "0",
-        polygon: PolygonOpt = None,
-        kerf: KerfOpt = None,
-        edge: EdgeOpt = None,
-        keepout: KeepoutOpt = None,
-        rotation: RotationOpt = None,
-        cut: CutOpt = None,
-        rules: RulesOpt = None,
-        sets: SetOpt = None,
-        force: ForceOpt = False,
+        request: SheetRequest,
+        force: bool = False,
         verify: VerifyOpt = False,
         as_json: JsonOpt = False,
         out: OutOpt = None,
-        overwrite: Annotated[bool, typer.Option(
-            "--overwrite", help="Replace the files layoutgen wrote in the -o folder before "
-                                "(a folder holding another job's files is refused without it).")
-        ] = False,
+        overwrite: OverwriteOpt = False,
     ) -> None:
         """Place the most cell outlines on the sheet (kerf, edges, keep-outs, rotation)."""
 
         LIFT_LIMITS.set(force)
-        job = resolve_sheet(rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
-                            keepout, rotation, cut)
-        tiling = tile(job.shape, job.spec, force=force)
-        report = verify_tiling(tiling, job.shape, job.spec) if verify else None
-        if out is not None:
-            write_tiling_outputs(out, tiling, job, overwrite=overwrite)
-        summary = tiling_summary(tiling, with_placements=as_json)
-        if report is not None:
-            summary["verify"] = {"ok": bool(report.ok), "messages": list(report.messages)[:10]}
+        run = tile_sheet(request, out, verify=verify, force=force, overwrite=overwrite)
         if as_json:
-            print_json(summary)
+            print_json(run.as_dict(placements=True))
         else:
-            rows = [
-                ("cell", tiling.extras["cell"], ""),
-                ("sheet", summary["sheet_mm"], "mm"),
-                ("cells", tiling.count, ""),
-                ("upper bound", tiling.upper_bound, f"({tiling.bound_method})"),
-                ("gap", tiling.gap, "(proven optimal)" if tiling.gap == 0 else ""),
-                ("strategy", tiling.strategy, ""),
-                ("orientations", ", ".join(f"{k} deg: {v:,}"
-                                           for k, v in summary["orientations"].items()), ""),
-                ("utilization (usable)", 100 * tiling.utilization_usable, "%"),
-                ("utilization (sheet)", 100 * tiling.utilization_sheet, "%"),
+            t, s = run.tiled.tiling, run.tiled.summary
+            rows: list[tuple[str, object, str]] = [
+                ("cell", t.cell, ""),
+                ("sheet", s.sheet_mm, "mm"),
+                ("cells", s.count, ""),
+                ("upper bound", s.upper_bound, f"({s.bound_method})"),
+                ("gap", s.gap, "(proven optimal)" if s.proven_optimal else ""),
+                ("strategy", s.strategy, ""),
+                ("orientations", ", ".join(f"{k} deg: {v:,}" for k, v in s.orientations), ""),
+                ("utilization (usable)", 100 * t.utilization_usable, "%"),
+                ("utilization (sheet)", 100 * t.utilization_sheet, "%"),
             ]
-            if report is not None:
-                rows.append(("independent check", "pass" if report.ok else "FAIL", ""))
+            if run.check is not None:
+                rows.append(("independent check", "pass" if run.check.ok else "FAIL", ""))
             print_table(rows, "tiling")
             if out:
-                typer.echo(f"wrote {out}/placements.csv, preview.svg, preview.png")
-        if report is not None and not report.ok:
-            for m in list(report.messages)[:10]:
+                typer.echo(f"wrote {out}/{', '.join(run.files)}")
+        if run.check is not None and not run.check.ok:
+            for m in list(run.check.messages)[:10]:
                 typer.echo(f"violation: {m}", err=True)
             raise typer.Exit(1)
-
-
-def write_tiling_outputs(out: str, tiling, job, *, overwrite: bool = False) -> None:  # noqa: ANN001
-    """placements.csv + previews, staged so a failure leaves nothing half-written (a folder
-    holding another job's files is refused unless `overwrite`)."""
-
-    with staged_dir(out, overwrite=overwrite) as tmp:
-        (tmp / "placements.csv").write_text(placements_csv(tiling), encoding="utf-8")
-        tiling_preview(tiling, job.shape, job.spec, [tmp / "preview.svg", tmp / "preview.png"])

@@ -6,30 +6,12 @@ from typing import Annotated
 
 import typer
 
-from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, print_json, print_table
-from layoutgen.cli.sheet_opts import (
-    CellOpt,
-    CutOpt,
-    EdgeOpt,
-    ForceOpt,
-    JobOpt,
-    KeepoutOpt,
-    KerfOpt,
-    PolygonOpt,
-    RadiusOpt,
-    RotationOpt,
-    ShapeOpt,
-    SheetOpt,
-    resolve,
-)
-from layoutgen.export.job_json import job_header
-from layoutgen.export.toolpath_files import parse_formats, write_toolpath_files
-from layoutgen.fileio import LIFT_LIMITS, check_stem, staged_dir
-from layoutgen.layout.assemble import build_layout
-from layoutgen.render.toolpath import toolpath_preview
-from layoutgen.tiling.engine import tile
-from layoutgen.toolpath.generate import build_toolpath
-from layoutgen.toolpath.metrics import job_metrics
+from layoutgen.cli.common import JsonOpt, OverwriteOpt, print_json, print_table
+from layoutgen.cli.sheet_opts import sheet_options
+from layoutgen.export.toolpath_files import parse_formats
+from layoutgen.fileio import LIFT_LIMITS
+from layoutgen.run import ToolpathOptions, toolpath_sheet
+from layoutgen.sheet_request import SheetRequest
 
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder.")]
 FormatOpt = Annotated[
@@ -37,28 +19,14 @@ FormatOpt = Annotated[
                                              "(or all).")]
 StemOpt = Annotated[str, typer.Option("--name", help="File name stem (job.ngc, job.dxf, ...).")]
 PreviewOpt = Annotated[bool, typer.Option("--preview", help="Also draw toolpath.png.")]
-OverwriteOpt = Annotated[bool, typer.Option(
-    "--overwrite", help="Replace the files layoutgen wrote in the output folder before "
-                        "(a folder holding another job's files is refused without it).")]
 
 
 def register(app: typer.Typer) -> None:
     @app.command("toolpath")
+    @sheet_options(job=True)
     def toolpath_cmd(
-        sheet: SheetOpt = None,
-        cell: CellOpt = None,
-        shape: ShapeOpt = None,
-        corner_radius: RadiusOpt = "0",
-        polygon: PolygonOpt = None,
-        kerf: KerfOpt = None,
-        edge: EdgeOpt = None,
-        keepout: KeepoutOpt = None,
-        rotation: RotationOpt = None,
-        cut: CutOpt = None,
-        job: JobOpt = None,
-        rules: RulesOpt = None,
-        sets: SetOpt = None,
-        force: ForceOpt = False,
+        request: SheetRequest,
+        force: bool = False,
         out: OutOpt = "out",
         formats: FormatOpt = "all",
         name: StemOpt = "job",
@@ -70,32 +38,18 @@ def register(app: typer.Typer) -> None:
         fields, written as .ngc (LinuxCNC), .gcode (GRBL), .dxf, .svg and .job.json."""
 
         fmts = parse_formats(formats)
-        check_stem(name, "--name")
         LIFT_LIMITS.set(force)
-        sj = resolve(job, rules, sets, sheet, cell, shape, corner_radius, polygon, kerf, edge,
-                     keepout, rotation, cut)
-        deck, outline, spec = sj.deck, sj.shape, sj.spec
-        tiling = tile(outline, spec, force=force)
-        layout = build_layout(tiling, outline, deck)
-        tp = build_toolpath(layout)
-        with staged_dir(out, overwrite=overwrite) as tmp:
-            files = [p.name for p in write_toolpath_files(tp, tmp, name, fmts)]
-            if preview:
-
-                toolpath_preview(tp, tmp / "toolpath.png")
-                files.append("toolpath.png")
-        m = job_metrics(tp)
+        run = toolpath_sheet(request, out, ToolpathOptions(
+            name=name, formats=fmts, preview=preview, force=force, overwrite=overwrite))
         if as_json:
-
-            head = job_header(tp)
-            head["cells"] = tiling.count
-            head["files"] = files
-            print_json(head)
+            print_json(run.as_dict())
             return
-        rows = [("cells", tiling.count, ""),
-                ("singulation", tp.info.get("singulation_paths") or "off", ""),
-                ("scan fields", f"{tp.fields.count} of {tp.fields.size_mm:g} mm "
-                                f"({tp.fields.source})", "")]
+        tp, m = run.laser.toolpath, run.laser.metrics
+        rows: list[tuple[str, object, str]] = [
+            ("cells", run.tiled.tiling.count, ""),
+            ("singulation", tp.singulation or "off", ""),
+            ("scan fields", f"{tp.fields.count} of {tp.fields.size_mm:g} mm "
+                            f"({tp.fields.source})", "")]
         for op in tp.operations:
             om = m["operations"][op.name]
             rows.append((f"{op.name}: marks", om["mark_total_mm"],
@@ -107,6 +61,6 @@ def register(app: typer.Typer) -> None:
         rows += [("total marks", t["mark_total_mm"], "mm"), ("total jumps", t["jump_mm"], "mm"),
                  ("field moves", t["field_moves"], ""), ("job time", t["time_s"], "s")]
         print_table(rows, "toolpath")
-        for note in tp.info.get("notes", ()):
+        for note in tp.notes:
             typer.echo(f"note: {note}")
-        typer.echo(f"wrote {', '.join(files)} to {out}/")
+        typer.echo(f"wrote {', '.join(run.files)} to {out}/")

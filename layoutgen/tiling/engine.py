@@ -374,8 +374,8 @@ def make_tiling(x_nm: np.ndarray, y_nm: np.ndarray, rot: np.ndarray, strategy: s
         strategy=strategy, upper_bound=int(upper_bound), bound_method=bound_method,
         sheet_mm=(spec.width, spec.length), usable_area_mm2=float(free),
         cell_area_mm2=area(shape),
-        extras={"usable_box": spec.usable_box, "kerf_mm": spec.kerf, "cut": spec.cut,
-                "rotation": spec.rotation, "cell": describe(shape)},
+        usable_box_mm=tuple(spec.usable_box), kerf_mm=spec.kerf, cut=spec.cut,
+        rotation=spec.rotation, cell=describe(shape),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,7 +43,11 @@ class Tiling:
     sheet_mm: tuple[float, float]
     usable_area_mm2: float
     cell_area_mm2: float
-    extras: dict = field(default_factory=dict)
+    usable_box_mm: tuple[float, ...] = ()  # x0, y0, x1, y1 of the usable area (() if unknown)
+    kerf_mm: float | None = None
+    cut: str | None = None               # "free" | "guillotine"
+    rotation: str | None = None          # "any" | "0" | "90"
+    cell: str = ""                       # the outline, described for people
 
     @property
     def count(self) -> int:
