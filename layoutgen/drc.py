@@ -320,7 +320,7 @@ class _Checker:
         polys = self._polys(found)
         tmp = self.layout.layer()
         polys.insert_into(self.layout, self.top.cell_index(), tmp)
-        pts = []
+        pts: list[tuple[int, int]] = []
         it = self.top.begin_shapes_rec(tmp)
         while not it.at_end() and len(pts) < self.max_locations:
             c = it.shape().bbox().transformed(it.trans()).center()
@@ -483,7 +483,8 @@ class _Checker:
                 if not (s.is_polygon() or s.is_box() or s.is_path()):
                     continue
                 prop = s.property(1)
-                clearance, name = "0", "keepout"
+                clearance: str | float = "0"  # the file's decimal text, else the deck's value
+                name = "keepout"
                 if prop:
                     kv = dict(part.split("=", 1) for part in str(prop).split(";") if "=" in part)
                     clearance = kv.get("clearance_mm", "0")  # its decimal text, read exactly

@@ -86,7 +86,7 @@ def _pad_centre(anode: CellShape, pad_w: float, pad_h: float, deck: Deck,
 def outline_segments(outline: CellShape, tol_mm: float) -> int:
     """Vertices of the outline drawn with chords of sagitta <= tol_mm (estimated, no drawing)."""
 
-    if outline.kind == "polygon":
+    if outline.kind == "polygon" and outline.vertices is not None:
         return len(outline.vertices)
     if outline.kind == "rect":
         return 4

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from xml.sax.saxutils import escape
 
 import gdstk
@@ -193,9 +195,10 @@ def placement_blocks(layout: SheetLayout) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-def _um(nm: np.ndarray) -> np.ndarray:
-    """Integer nm -> the um floats gdstk scales back to exactly those integers."""
-    return np.asarray(nm, np.int64) / UM_PER_MM
+def _um(nm: np.ndarray) -> Sequence[tuple[float, float]]:
+    """Integer nm (n, 2) -> the um floats gdstk scales back to exactly those integers (an
+    (n, 2) array, which gdstk takes as its point sequence)."""
+    return cast(Sequence[tuple[float, float]], np.asarray(nm, np.int64) / UM_PER_MM)
 
 
 def _gds_polygons(geom: shapely.Geometry, layer: tuple[int, int], *, cell: bool = False
@@ -301,11 +304,12 @@ def build_library(layout: SheetLayout, name: str = "SHEET", *, flat: bool = Fals
         for blk in arrays:
             origin, rep = _repetition(blk)
             ref = gdstk.Reference(master, origin)
-            ref.repetition = rep
+            if rep is not None:
+                ref.repetition = rep
             top.add(ref)
         if len(singles):
             pts = _um(singles[:, :2])
-            ref = gdstk.Reference(master, tuple(pts[0]))
+            ref = gdstk.Reference(master, (float(pts[0][0]), float(pts[0][1])))
             if len(pts) > 1:
                 ref.repetition = gdstk.Repetition(offsets=_um(singles[1:, :2] - singles[0, :2]))
             top.add(ref)
@@ -323,12 +327,13 @@ def _add_flat(top: gdstk.Cell, polys: list[gdstk.Polygon], arrays: np.ndarray,
         pts = _um(singles[:, :2])
         rep = (gdstk.Repetition(offsets=_um(singles[1:, :2] - singles[0, :2]))
                if len(pts) > 1 else None)
-        groups.append((tuple(pts[0]), rep))
+        groups.append(((float(pts[0][0]), float(pts[0][1])), rep))
     for origin, rep in groups:
         for p in polys:
             q = p.copy()
             q.translate(origin)
-            q.repetition = rep
+            if rep is not None:
+                q.repetition = rep
             top.add(q)
 
 
@@ -375,7 +380,7 @@ def write_layout(layout: SheetLayout, gds_path: str | Path, *, name: str = "SHEE
         oas_path = gds_path.with_suffix(".oas")
         with atomic_path(oas_path) as tmp:
             lib.write_oas(str(tmp), compression_level=6, detect_rectangles=True,
-                          detect_trapezoids=True, circle_tolerance=0,
+                          detect_trapezoids=True, circle_tolerance=0,  # type: ignore[call-arg]
                           standard_properties=False, validation="crc32")
     lyp_path = write_lyp(layout.deck.layers, gds_path.with_suffix(".lyp")) if lyp else None
     top = cell_name(name)

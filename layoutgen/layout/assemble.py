@@ -39,7 +39,7 @@ def masters(tiling: Tiling, outline: CellShape, deck: Deck
     raw = np.asarray(tiling.rotation_deg, float)
     if len(raw) and bool(np.all(raw == raw[0])):  # one orientation: the common case, one pass
         rot = np.full(1, round(float(raw[0]) % 360.0, _ROT_DECIMALS) % 360.0)
-        pats = (cell_pattern(outline, deck, float(rot[0])),)
+        pats: tuple[CellPattern, ...] = (cell_pattern(outline, deck, float(rot[0])),)
         return pats, np.zeros(len(raw), np.int32)
     rot = np.round(raw % 360.0, _ROT_DECIMALS) % 360.0
     inverse = np.zeros(len(rot), np.int32)

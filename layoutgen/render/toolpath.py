@@ -46,7 +46,8 @@ def toolpath_preview(tp: Toolpath, path: str | Path, jumps: bool = True) -> None
             ex = p.exit_points(op.params.passes)
             prev = np.vstack([pos.reshape(1, 2), ex[:-1]])
             js = np.stack([prev, p.first], axis=1)[keep]
-            ax.add_collection(LineCollection(js, colors=JUMP_COLOUR, linewidths=0.3))
+            ax.add_collection(LineCollection(js, colors=JUMP_COLOUR,  # type: ignore[arg-type]
+                                             linewidths=0.3))  # (n, 2, 2) array: n segments
             pos = ex[-1]
     ax.set_xlim(-0.02 * w, 1.02 * w)
     ax.set_ylim(-0.02 * h, 1.02 * h)
