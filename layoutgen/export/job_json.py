@@ -37,6 +37,19 @@ def _rounded(mm: np.ndarray) -> list:
     return (fmt.scaled(mm, DECIMALS) / 10.0 ** DECIMALS).tolist()
 
 
+def _singulation(tp: Toolpath) -> Any:
+    """How singulation is cut ('lines', 'contours' or None), from the model as it stands
+    (typed field, or the older info dict)."""
+    info = getattr(tp, "info", None)
+    return info.get("singulation_paths") if isinstance(info, dict) else \
+        getattr(tp, "singulation", None)
+
+
+def _notes(tp: Toolpath) -> list[str]:
+    info = getattr(tp, "info", None)
+    return list(info.get("notes", ()) if isinstance(info, dict) else getattr(tp, "notes", ()))
+
+
 def job_header(tp: Toolpath, machine: Machine | None = None) -> dict[str, Any]:
     """Everything but the records (also what the CLI's --json prints); times for `machine`
     (default: the toolpath's, else the galvo profile)."""
@@ -47,8 +60,8 @@ def job_header(tp: Toolpath, machine: Machine | None = None) -> dict[str, Any]:
         "units": "mm",
         "sheet_mm": [float(v) for v in tp.sheet_mm],
         "start_xy": [float(v) for v in tp.start_xy],
-        "singulation_paths": tp.info.get("singulation_paths"),
-        "notes": list(tp.info.get("notes", ())),
+        "singulation_paths": _singulation(tp),
+        "notes": _notes(tp),
         "fields": {
             "size_mm": f.size_mm,
             "source": f.source,

@@ -235,7 +235,7 @@ def _digits(out: np.ndarray, mask: np.ndarray | None, rest: np.ndarray, right: i
             out[right - k - 1] = _PAIRS[part, 1]
         else:
             out[right - k - 1] = part + 48
-        if mask is not None:
+        if mask is not None and ndig is not None:
             for j in range(take):
                 mask[right - k - 1 - j] = ndig > k + j
         k += take

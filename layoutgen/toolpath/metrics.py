@@ -63,11 +63,11 @@ def machine_settings(params: LaserOp, machine: Machine) -> MachineSetting:
 
 
 def machine_of(tp: Toolpath, machine: Machine | None = None) -> Machine:
-    """The machine a job is written for: the one given, else the toolpath's own
-    (`tp.info["machine"]`), else the default galvo marker."""
+    """The machine a job is written for: the one given, else the toolpath's own (a `machine`
+    attribute, when the generator records the deck's), else the default galvo marker."""
     if machine is not None:
         return machine
-    m = tp.info.get("machine")
+    m = getattr(tp, "machine", None)
     return m if isinstance(m, Machine) else Machine()
 
 
