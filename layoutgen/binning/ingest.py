@@ -84,9 +84,19 @@ def _read_frame(path: Path) -> pl.DataFrame:
     return df
 
 
-def _columns(df: pl.DataFrame, where: str) -> tuple[str | None, tuple[str, ...], list[str],
-                                                    list[str], float]:
-    """(sheet column, key columns, measured columns, metadata columns, xy scale)."""
+@dataclass(frozen=True)
+class MapColumns:
+    """What each column of one tester map is."""
+
+    sheet: str | None  # the sheet column, if any
+    key: tuple[str, ...]  # ("id",), ("row", "col") or the x,y pair
+    measured: tuple[str, ...]
+    meta: tuple[str, ...]
+    scale: float  # x,y unit in mm
+
+
+def _columns(df: pl.DataFrame, where: str) -> MapColumns:
+    """Sort the columns: sheet, cell key, measured values (unit in the name), metadata."""
     cols = list(df.columns)
     sheet = next((c for c in SHEET_COLS if c in cols), None)
     if "id" in cols:
@@ -114,25 +124,20 @@ def _columns(df: pl.DataFrame, where: str) -> tuple[str | None, tuple[str, ...],
         measured.append(c)
     if not measured:
         raise LayoutgenError(f"{where}: no measured column (e.g. ocv_v, impedance_ohm)")
-    return sheet, key, measured, meta, scale
+    return MapColumns(sheet, key, tuple(measured), tuple(meta), scale)
 
 
-def _as_float(df: pl.DataFrame, c: str) -> tuple[pl.Series, pl.Series]:
-    """(values with null where missing or not a number, mask of values given but not numbers)."""
+def _as_float(df: pl.DataFrame, c: str) -> pl.Series:
+    """A measured column as Float64: null where it is empty, not a number, nan or inf."""
     s = df.get_column(c)
     if s.dtype == pl.String:
-        text = s.str.strip_chars()
-        v = text.cast(pl.Float64, strict=False)
-        given = text.is_not_null() & (text.str.len_bytes() > 0)
+        v = s.str.strip_chars().cast(pl.Float64, strict=False)
     elif s.dtype.is_numeric():
         v = s.cast(pl.Float64)
-        given = v.is_not_null()
     else:
         raise LayoutgenError(f"column {c!r}: holds {s.dtype}, not numbers")
     finite = v.is_finite().fill_null(False)
-    bad_given = given & ~finite
-    v = pl.select(pl.when(finite).then(v).otherwise(None)).to_series()
-    return v.alias(c), bad_given
+    return pl.select(pl.when(finite).then(v).otherwise(None)).to_series().alias(c)
 
 
 def _ints(df: pl.DataFrame, c: str) -> np.ndarray:
@@ -211,29 +216,28 @@ def read_maps(paths: Sequence[Path], m: Manifest, deck: BinDeck,
             dup = next(c for c in lowered if lowered.count(c) > 1)
             raise LayoutgenError(f"{where}: column {dup!r} given twice")
         raw = raw.rename(dict(zip(raw.columns, lowered, strict=True)))
-        sheet_col, key, measured, meta, scale = _columns(raw, where)
-        keyed.append(",".join(key))
-        sheets = _sheet_ids(raw, sheet_col, Path(path), where)
-        cell = _match(raw, key, scale, m, deck, sheet_nm, where) if raw.height else np.zeros(
-            0, np.int64)
+        mc = _columns(raw, where)
+        keyed.append(",".join(mc.key))
+        sheets = _sheet_ids(raw, mc.sheet, Path(path), where)
+        cell = _match(raw, mc.key, mc.scale, m, deck, sheet_nm, where)
         cols: list[pl.Series] = [
             pl.Series("map", np.full(raw.height, k, np.int32)),
             pl.Series("map_row", np.arange(1, raw.height + 1, dtype=np.int64)),
             sheets, pl.Series("cell", cell)]
         bad = np.zeros(raw.height, bool)
-        for c in measured:
-            v, bad_given = _as_float(raw, c)
+        for c in mc.measured:
+            v = _as_float(raw, c)
             cols.append(v)
             bad |= v.is_null().to_numpy()
             params.setdefault(c, require_unit(c, where))
         cols.append(pl.Series("bad", bad))
         frames.append(pl.DataFrame(cols))
-        if meta:
-            table = pl.DataFrame([sheets, *(raw.get_column(c).cast(pl.String) for c in meta)])
+        if mc.meta:
+            table = pl.DataFrame([sheets, *(raw.get_column(c).cast(pl.String) for c in mc.meta)])
             for part in table.partition_by("sheet", maintain_order=True):
                 sid = str(part.get_column("sheet")[0])
                 entry = conditions.setdefault(sid, {})
-                for c in meta:
+                for c in mc.meta:
                     vals = part.get_column(c).drop_nulls().unique(maintain_order=True)
                     entry[c] = tuple(str(x) for x in vals.head(FIRST).to_list())
     rows = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]

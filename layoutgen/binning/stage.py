@@ -141,6 +141,33 @@ def _check_deck_fits(deck: BinDeck, mr: ingest.MapRows, found: tuple[Problem, ..
                 f"match.{policy_key[p.kind]} = \"refuse\"")
 
 
+def _sheet_input(part: pl.DataFrame, parameters: tuple[str, ...], n: int) -> SheetInput:
+    """One sheet's rows as per-cell arrays (a cell measured twice keeps its first row's
+    values for display; its bin is the duplicate bin)."""
+    cell = part.get_column("cell").to_numpy()
+    hit = cell >= 0
+    cnt = np.bincount(cell[hit], minlength=n)
+    uc, first = np.unique(cell[hit], return_index=True)
+    values = {}
+    for p in parameters:
+        v = np.full(n, np.nan)
+        v[uc] = part.get_column(p).to_numpy()[hit].astype(float)[first]  # null -> NaN
+        values[p] = v
+    bad = np.zeros(n, bool)
+    bad[uc] = part.get_column("bad").to_numpy()[hit][first]
+    return SheetInput(values, cnt > 0, cnt > 1, bad)
+
+
+def _first_untested(inputs: list[SheetInput], sheet_ids: tuple[str, ...], m: Manifest
+                    ) -> tuple[str, ...]:
+    out: list[str] = []
+    for sid, c in zip(sheet_ids, inputs, strict=True):
+        for i in np.flatnonzero(~c.tested)[: ingest.FIRST - len(out)]:
+            out.append(f"sheet {sid}: cell id {int(m.id[i])} (row {int(m.row[i])}, col "
+                       f"{int(m.col[i])}) has no tester row")
+    return tuple(out)
+
+
 def bin_maps(maps: Sequence[Path], manifest: Path, rules: Path | Sequence[Path] | None, *,
              outline: CellShape | None = None, job: Path | None = None,
              sheet_nm: tuple[int, int] | None = None,
@@ -174,35 +201,14 @@ def bin_maps(maps: Sequence[Path], manifest: Path, rules: Path | Sequence[Path] 
     nb = len(deck.bins)
     no_match_idx = next((i for i, b in enumerate(deck.bins) if b.rule == "no_match"), -1)
 
-    # untested cells first (for the problem report), then policies, then binning
+    # each sheet's cells (untested ones counted for the problem report), then the deck's
+    # policies, then binning
     parts = rows.partition_by("sheet", maintain_order=True)
-    inputs: list[SheetInput] = []
-    first_untested: list[str] = []
-    untested_total = dup_cells = 0
-    for part in parts:
-        sid = str(part.get_column("sheet")[0])
-        cell = part.get_column("cell").to_numpy()
-        hit = cell >= 0
-        cm = cell[hit]
-        cnt = np.bincount(cm, minlength=n)
-        uc, first = np.unique(cm, return_index=True)
-        values = {}
-        for p in mr.parameters:
-            v = np.full(n, np.nan)
-            col = part.get_column(p).to_numpy()[hit].astype(float)  # null -> NaN
-            v[uc] = col[first]
-            values[p] = v
-        bad = np.zeros(n, bool)
-        bad[uc] = part.get_column("bad").to_numpy()[hit][first]
-        tested = cnt > 0
-        inputs.append(SheetInput(values, tested, cnt > 1, bad))
-        miss = np.flatnonzero(~tested)
-        untested_total += len(miss)
-        dup_cells += int((cnt > 1).sum())
-        for i in miss[: ingest.FIRST - len(first_untested)]:
-            first_untested.append(f"sheet {sid}: cell id {int(m.id[i])} (row {int(m.row[i])}, "
-                                  f"col {int(m.col[i])}) has no tester row")
-    found = ingest.problems(mr, untested_total, tuple(first_untested))
+    inputs = [_sheet_input(part, mr.parameters, n) for part in parts]
+    untested_total = sum(int((~c.tested).sum()) for c in inputs)
+    dup_cells = sum(int(c.duplicate.sum()) for c in inputs)
+    first_untested = _first_untested(inputs, sheet_ids, m)
+    found = ingest.problems(mr, untested_total, first_untested)
     ingest.refuse(found, deck)
     _check_deck_fits(deck, mr, found)
 
