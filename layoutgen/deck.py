@@ -738,11 +738,25 @@ TOML_HEADER = ("layoutgen rule deck, resolved. Every key is under a comment: wha
                "--set overrides win over it.")
 
 
-def deck_to_toml(deck: Deck) -> str:
+DEFAULT_DECK_HEADER = (
+    "layoutgen default rule deck: the process of Cheng et al. (10 um stainless-steel foil, 10 um "
+    "LiCoO2 cathode, LiPON electrolyte, anodeless: lithium plates in situ on first charge). "
+    "Later decks and --set overrides win over this one. Numbers must be finite (no nan/inf), "
+    "true/false is not a number, an integer key takes a whole number written without a decimal "
+    "point, and a true/false key takes only true/false. The comments come from the schema "
+    "(layoutgen/deck.py): after changing a value or a field, run scripts/refresh_reference.py.")
+
+
+def deck_to_toml(deck: Deck, header: str = TOML_HEADER) -> str:
     """The resolved deck as TOML text, sections in schema order and every key under a comment
     from the schema (description, unit, range or allowed values); it loads back to the same
     deck."""
-    return schema.commented_toml(Deck, deck.model_dump(mode="json"), TOML_HEADER)
+    return schema.commented_toml(Deck, deck.model_dump(mode="json"), header)
+
+
+def default_deck_text() -> str:
+    """What rules/default.toml holds: the shipped deck's values, commented from the schema."""
+    return deck_to_toml(load_deck(), DEFAULT_DECK_HEADER)
 
 
 @functools.cache
@@ -796,7 +810,7 @@ class Explanation:
         for s in self.sections:
             if not s.keys:
                 continue
-            head = f"[{s.key}]  {s.description}" if s.key else s.description
+            head = f"{s.header}  {s.description}" if s.key else s.description
             blocks.append("\n\n".join([head, *(k.text() for k in s.keys)]))
         return "\n\n".join(blocks) + "\n"
 

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from layoutgen import schema
 from layoutgen.deck import _clip, _number_kind, error_text, strict_number
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import load_toml
@@ -36,15 +37,27 @@ class _Section(BaseModel):
 class ProductSpec(_Section):
     """What the product must be."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    shape: Literal["rect", "rounded", "circle", "polygon"] = "rect"
-    footprint: str = Field(default="", max_length=100)
-    corner_radius_mm: float = Field(default=0.0, ge=0, le=MAX_LENGTH_MM / 2)
-    polygon: str = ""
-    capacity_mah: float | None = Field(default=None, gt=0, le=MAX_CAPACITY_MAH)
-    layers: int | None = Field(default=None, ge=1, le=MAX_LAYERS)
-    max_thickness_mm: float | None = Field(default=None, gt=0, le=MAX_THICKNESS_MM)
-    retention: float = Field(default=1.0, gt=0, le=1)
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Product name (1 to 64 letters, digits, _ . -), used in the file names")
+    shape: Literal["rect", "rounded", "circle", "polygon"] = Field(default="rect",
+        description=("Product outline: a rectangle, a rounded rectangle, a circle, or a polygon "
+                     "from a file"))
+    footprint: str = Field(default="", max_length=100, json_schema_extra={"unit": "mm"},
+        description=("Product footprint WxH, e.g. '10x10' (the diameter for a circle; unused for "
+                     "a polygon)"))
+    corner_radius_mm: float = Field(default=0.0, ge=0, le=MAX_LENGTH_MM / 2,
+        description="Corner radius of a rounded outline")
+    polygon: str = Field(default="",
+        description=("Outline file of a polygon product (.dxf, .wkt or .txt; relative to the job "
+                     "file)"))
+    capacity_mah: float | None = Field(default=None, gt=0, le=MAX_CAPACITY_MAH,
+        description="Capacity the product must still deliver at end of life (give this or layers)")
+    layers: int | None = Field(default=None, ge=1, le=MAX_LAYERS,
+        description="Stacked cell layers (give this or capacity_mah)")
+    max_thickness_mm: float | None = Field(default=None, gt=0, le=MAX_THICKNESS_MM,
+        description="Most product thickness allowed (none: no limit)")
+    retention: float = Field(default=1.0, gt=0, le=1, json_schema_extra={"unit": "fraction"},
+        description="Share of the initial capacity left at end of life (capacity_mah is met then)")
 
     @model_validator(mode="after")
     def _consistent(self) -> ProductSpec:
@@ -59,26 +72,45 @@ class ProductSpec(_Section):
 
 
 class RulesSpec(_Section):
-    decks: tuple[str, ...] = ()
-    set: tuple[str, ...] = ()
+    """Rule decks and overrides on top of the shipped default deck."""
+
+    decks: tuple[str, ...] = Field(default=(),
+        description=("Rule decks over the shipped default, later wins (files relative to the job "
+                     "file, or shipped deck names)"))
+    set: tuple[str, ...] = Field(default=(),
+        description="Deck overrides section.key=value, applied after the decks")
 
 
 class SheetSpecIn(_Section):
-    width_mm: float | None = Field(default=None, gt=0)
-    length_mm: float | None = Field(default=None, gt=0)
-    edge_x_mm: float | None = Field(default=None, ge=0)
-    edge_y_mm: float | None = Field(default=None, ge=0)
-    roll_length_m: float | None = Field(default=None, gt=0)
+    """The sheet, when it differs from the deck's [sheet]."""
+
+    width_mm: float | None = Field(default=None, gt=0,
+        description="Sheet width, x: across the web (none: the deck's sheet.width_mm)")
+    length_mm: float | None = Field(default=None, gt=0,
+        description="Sheet length, y: along the web (none: the deck's sheet.length_mm)")
+    edge_x_mm: float | None = Field(default=None, ge=0,
+        description="Edge exclusion at the web edges (none: the deck's sheet.edge_x_mm)")
+    edge_y_mm: float | None = Field(default=None, ge=0,
+        description="Edge exclusion at the frame ends (none: the deck's sheet.edge_y_mm)")
+    roll_length_m: float | None = Field(default=None, gt=0,
+        description="Roll length, for lot planning (none: the deck's sheet.roll_length_m)")
 
 
 class LotSpec(_Section):
-    products: int = Field(default=1000, ge=1, le=10**9)
-    cell_yield: float = Field(default=0.9, gt=0, le=1)
+    """The production lot."""
+
+    products: int = Field(default=1000, ge=1, le=10**9,
+        description="Products the lot must deliver")
+    cell_yield: float = Field(default=0.9, gt=0, le=1, json_schema_extra={"unit": "fraction"},
+        description="Share of the cells that pass test")
 
 
 class OutputSpec(_Section):
-    formats: tuple[Literal["gds", "oasis", "ngc", "gcode", "dxf", "svg", "json"], ...] = (
-        "gds", "ngc", "gcode", "dxf", "svg", "json")
+    """What files a run writes."""
+
+    formats: tuple[Literal["gds", "oasis", "ngc", "gcode", "dxf", "svg", "json"], ...] = Field(
+        default=("gds", "ngc", "gcode", "dxf", "svg", "json"),
+        description="Files to write beside the layout and the report")
 
 
 class Job(_Section):
@@ -89,8 +121,10 @@ class Job(_Section):
     sheet: SheetSpecIn = SheetSpecIn()
     lot: LotSpec = LotSpec()
     outputs: OutputSpec = OutputSpec()
-    base_dir: str = "."
-    source: str = "job"
+    base_dir: str = Field(default=".", json_schema_extra={"internal": True},
+                          description="Folder of the job file (set by load_job)")
+    source: str = Field(default="job", json_schema_extra={"internal": True},
+                        description="The job file, as messages name it (set by load_job)")
 
     def deck_flags(self) -> list[tuple[str, dict[str, Any]]]:
         """The job's sheet values as deck overrides (errors name the job file)."""
@@ -133,3 +167,9 @@ def _explain_job(exc: ValidationError, path: Path) -> LayoutgenError:
     if msg == "unknown key":
         return LayoutgenError(f"{path}: {loc}: unknown key")
     return LayoutgenError(f"{path}: {loc}{' = ' + value if value else ''}: {msg}")
+
+
+def reference_markdown() -> str:
+    """The README's job-file reference: every table and key of a job file as Markdown tables,
+    from the schema (defaults: the model's own)."""
+    return schema.markdown(schema.section_docs(Job, description="A whole job file."))

@@ -63,6 +63,12 @@ class KeyDoc:
                 extra.append(self.range)
         return f"{self.description} [{', '.join(extra)}]" if extra else self.description
 
+    def default_text(self) -> str:
+        """The default as TOML ('unset' for an optional key left out, '' when none)."""
+        if not self.has_default:
+            return ""
+        return "unset" if self.default is None else toml_value(self.default)
+
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "type": self.kind, "unit": self.unit, "range": self.range,
                 "default": self.default, "description": self.description,
@@ -71,7 +77,7 @@ class KeyDoc:
     def text(self) -> str:
         """A block of aligned lines for a terminal."""
         rows = [("type", self.kind), ("unit", self.unit), ("range", self.range),
-                ("default", toml_value(self.default) if self.has_default else "(none)"),
+                ("default", self.default_text() or "(none: required)"),
                 ("allowed", " | ".join(self.choices))]
         body = "\n".join(f"  {name:<8} {value}" for name, value in rows if value)
         return f"{self.key}\n  {self.description}\n{body}"
@@ -84,6 +90,11 @@ class SectionDoc:
     key: str  # "" for the top level
     description: str
     keys: tuple[KeyDoc, ...]
+
+    @property
+    def header(self) -> str:
+        """The TOML header of the table: [name], or [[name]] for the items of a list."""
+        return f"[[{self.key[:-2]}]]" if self.key.endswith("[]") else f"[{self.key}]"
 
     def as_json(self) -> dict[str, Any]:
         return {"section": self.key, "description": self.description,
@@ -180,6 +191,9 @@ def section_docs(model: type[BaseModel], defaults: dict[str, Any] | None = None,
     keys: list[KeyDoc] = []
     subs: list[SectionDoc] = []
     for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get("internal"):
+            continue  # set by the loader, not by the user
         key = f"{prefix}{name}"
         ann = info.annotation
         given = defaults is not None and name in defaults
@@ -199,8 +213,7 @@ def section_docs(model: type[BaseModel], defaults: dict[str, Any] | None = None,
                            info.description or "", choices))
         item = _item_model(ann)
         if item is not None:
-            subs += section_docs(item, None, key + "[].",
-                                 f"each item of {key}: {_first_line(item.__doc__)}")
+            subs += section_docs(item, None, key + "[].", _first_line(item.__doc__))
     top = SectionDoc(prefix.rstrip("."), description or _first_line(model.__doc__), tuple(keys))
     return [top, *subs]
 
@@ -251,8 +264,11 @@ def _emit(d: dict[str, Any], path: list[str], docs: dict[str, SectionDoc],
             lines += _comment(doc.summary())
             item = docs.get(f"{doc.key}[]")
             if item:
-                lines += _comment("each item: " + "; ".join(
-                    f"{s.key.rsplit('.', 1)[-1]} = {s.summary()}" for s in item.keys))
+                lines.append("# each item is an inline table { key = value, ... } of:")
+                for sub in item.keys:
+                    lines += textwrap.wrap(f"{sub.key.rsplit('.', 1)[-1]}: {sub.summary()}",
+                                           WIDTH - 2, initial_indent="#   ",
+                                           subsequent_indent="#     ", break_on_hyphens=False)
         lines.append(f"{k} = {toml_value(v)}")
     for k, v in d.items():
         if isinstance(v, dict):
@@ -269,14 +285,39 @@ def markdown(sections: list[SectionDoc], level: int = 3) -> str:
     for s in sections:
         if not s.keys:
             continue
-        title = f"`[{s.key}]`" if s.key else "top level"
+        title = f"`{s.header}`" if s.key else "top level"
         out += [f"{'#' * level} {title}", "", _cell(s.description), "",
                 "| key | type | unit | range | default | description |",
                 "|---|---|---|---|---|---|"]
         for k in s.keys:
             kind = k.kind + (": " + ", ".join(f"`{c}`" for c in k.choices) if k.choices else "")
-            default = f"`{_cell(toml_value(k.default))}`" if k.has_default else ""
+            default = ("required" if not k.has_default else "unset" if k.default is None
+                       else f"`{_cell(k.default_text())}`")
             out.append(f"| `{k.key.rsplit('.', 1)[-1]}` | {_cell(kind)} | {k.unit} | "
                        f"{_cell(k.range)} | {default} | {_cell(k.description)} |")
         out.append("")
     return "\n".join(out).strip() + "\n"
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return (f"<!-- {name}: generated from the schema by scripts/refresh_reference.py, "
+            "do not edit -->", f"<!-- {name} end -->")
+
+
+def generated_block(text: str, name: str) -> str | None:
+    """The generated block `name` of a Markdown text (None when its markers are missing)."""
+    begin, end = _markers(name)
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        return None
+    return text[i + len(begin):j].strip("\n") + "\n"
+
+
+def with_generated_block(text: str, name: str, body: str) -> str:
+    """`text` with the generated block `name` replaced by `body` (appended when missing)."""
+    begin, end = _markers(name)
+    block = f"{begin}\n\n{body.strip()}\n\n{end}"
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        return text.rstrip("\n") + "\n\n" + block + "\n"
+    return text[:i] + block + text[j + len(end):]
