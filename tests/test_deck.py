@@ -76,6 +76,15 @@ def test_missing_deck_and_bad_set(cli) -> None:
                       "'free' or 'guillotine'")
 
 
+def test_rules_show_writes_the_deck_commented_from_the_schema(cli) -> None:
+    r = cli("rules", "show", "--set", "tiling.kerf_um=60")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    i = lines.index("kerf_um = 60.0")
+    assert lines[i - 1] == "# Least street between two cells [um, 0 <= x <= 100000]"
+    assert lines[lines.index("[tiling]") - 1] == "# Placement rules."
+
+
 def test_rules_show_json_and_check_ok(cli, tmp_path) -> None:
     r = cli("rules", "show", "--json", "--set", "stack.substrate_um=25")
     assert r.code == 0
