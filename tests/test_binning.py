@@ -484,3 +484,30 @@ def test_cli_table_names_the_first_problem_row(cli, sheet) -> None:
     assert r.code == 0, r.err
     assert "data row 101" in r.out and "no match" in r.out
     assert not list((sheet["dir"] / "out").glob("*.png"))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(nx=st.integers(1, 12), ny=st.integers(1, 12), px=st.integers(1_000, 30_000),
+       py=st.integers(1_000, 30_000), seed=st.integers(0, 1000))
+def test_e142_codes_sit_at_their_grid_positions(tmp_path, nx, ny, px, py, seed) -> None:
+    """A lattice with a few holes is one grid; each code row holds the cells' bins at their
+    columns and the null bin at the holes."""
+    rng = np.random.default_rng(seed)
+    keep = rng.random(nx * ny) < 0.9
+    keep[0] = keep[-1] = True  # the lattice's extent is fixed by its corners
+    assume(keep.sum() * 2 >= nx * ny)
+    idx = np.flatnonzero(keep)
+    lines = ["id,row,col,x,y,rotation,pad_x,pad_y,field"]
+    for k, g in enumerate(idx):
+        r, c = divmod(int(g), nx)
+        x, y = 5 + c * px / 1000, 5 + r * py / 1000
+        lines.append(f"{k},{r},{c},{x:.6f},{y:.6f},0,{x:.6f},{y:.6f},0")
+    cells = tmp_path / f"c{seed}.csv"
+    cells.write_text("\n".join(lines) + "\n")
+    m = read_cells(cells)
+    s = split_grids(m)
+    assert len(s.grids) == 1 and s.left_out == 0
+    g = s.grids[0]
+    assert (g.nx, g.ny) == (nx, ny)
+    assert np.array_equal(g.j * nx + g.i, idx[g.cells])
