@@ -139,3 +139,19 @@ def test_output_folder_that_is_a_file(cli, tmp_path) -> None:
     assert f.read_text() == "keep me"
     assert_user_error(cli("size", "-f", "10x10", "-n", "1", "--sheet", "5x5"), "--sheet 5x5",
                       "no usable area")
+
+
+def test_sheet_options_are_declared_once_and_shared() -> None:
+    """tile, layout and toolpath take the same sheet options (one declaration), plus --job for
+    the two that can start from a job file."""
+    import typer.main
+
+    from layoutgen.cli import app
+
+    cmd = typer.main.get_command(app)
+    sheet = {"--sheet", "--cell", "--shape", "--corner-radius", "--polygon", "--kerf", "--edge",
+             "--keepout", "--rotation", "--cut", "--rules", "--set", "--force"}
+    for name, job in (("tile", False), ("layout", True), ("toolpath", True)):
+        opts = {o for p in cmd.commands[name].params for o in p.opts}  # type: ignore[attr-defined]
+        assert sheet <= opts, (name, sheet - opts)
+        assert ("--job" in opts) == job

@@ -17,7 +17,8 @@ def test_toolpath_writes_every_format(cli, tmp_path: Path) -> None:  # noqa: ANN
     r = cli("toolpath", "--cell", "8x5", "--cut", "guillotine", *SMALL, "-o", out)
     assert r.code == 0, r.err
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["job.dxf", "job.gcode", "job.job.json", "job.ngc", "job.svg"]
+    assert names == ["job.dxf", "job.gcode", "job.job.json", "job.lbrn2", "job.ngc",
+                     "job.pens.csv", "job.pens.json", "job.svg"]
     assert "singulation" in r.out and "job time" in r.out
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 

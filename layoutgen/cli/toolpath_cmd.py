@@ -41,13 +41,14 @@ def register(app: typer.Typer) -> None:
         LIFT_LIMITS.set(force)
         run = toolpath_sheet(request, out, ToolpathOptions(
             name=name, formats=fmts, preview=preview, force=force, overwrite=overwrite))
+        head = run.as_dict()
         if as_json:
-            print_json(run.as_dict())
+            print_json(head)
             return
         tp, m = run.laser.toolpath, run.laser.metrics
         rows: list[tuple[str, object, str]] = [
             ("cells", run.tiled.tiling.count, ""),
-            ("singulation", tp.singulation or "off", ""),
+            ("singulation", head["singulation_paths"] or "off", ""),
             ("scan fields", f"{tp.fields.count} of {tp.fields.size_mm:g} mm "
                             f"({tp.fields.source})", "")]
         for op in tp.operations:
@@ -61,6 +62,6 @@ def register(app: typer.Typer) -> None:
         rows += [("total marks", t["mark_total_mm"], "mm"), ("total jumps", t["jump_mm"], "mm"),
                  ("field moves", t["field_moves"], ""), ("job time", t["time_s"], "s")]
         print_table(rows, "toolpath")
-        for note in tp.notes:
+        for note in head["notes"]:
             typer.echo(f"note: {note}")
         typer.echo(f"wrote {', '.join(run.files)} to {out}/")
