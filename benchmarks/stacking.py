@@ -54,6 +54,33 @@ def _header() -> None:
           f"{'naive':>7}")
 
 
+def shipped(tmp: Path) -> None:
+    """The synthetic tester maps in examples/testmaps, binned by `layoutgen bin`, stacked."""
+    print("\n## shipped example maps (examples/testmaps, binned by `layoutgen bin`)")
+    _header()
+    t = REPO / "examples" / "testmaps"
+    runs = {
+        "wearable_patch": [str(t / "wearable_patch_sheets.csv"), "-m",
+                           str(t / "wearable_patch_cells.csv")],
+        "hearable_round": [*map(str, sorted(t.glob("hearable_round_sheet*.csv"))), "-m",
+                           str(t / "hearable_round_cells.csv"), "-r",
+                           str(t / "hearable_tester.toml")],
+    }
+    for ex, args in runs.items():
+        job = REPO / "examples" / f"{ex}.toml"
+        out = tmp / f"bins_{ex}"
+        res = subprocess.run([sys.executable, "-m", "layoutgen", "bin", *args, "--job",
+                              str(job), "-o", str(out), "--no-pictures"],
+                             capture_output=True, text=True, check=False)
+        if res.returncode:
+            print(f"{ex}: layoutgen bin failed: {res.stderr.strip()}")
+            continue
+        for label, sets in LIMITS.items():
+            r = stack_cells(StackRequest(maps=(str(out / "bins.csv"),), job=str(job),
+                                         sets=sets))
+            print(_row(f"{ex} (N={r.spec.n_min}) {label}", r))
+
+
 def example_like(tmp: Path) -> None:
     from layoutgen.job import load_job
     from layoutgen.product import resolve_deck, size_product
@@ -180,6 +207,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        shipped(tmp)
         example_like(tmp)
         big_lot(tmp, args.quick)
         if not args.quick:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from layoutgen.cli import app, main
 from layoutgen.errors import LayoutgenError
+from layoutgen.report import render_section
 from layoutgen.stacking import matching, stacker
 from layoutgen.stacking.bounds import upper_bounds
 from layoutgen.stacking.check import check_stacks, read_maps, read_stacks_csv
@@ -23,7 +24,12 @@ from layoutgen.stacking.limits import load_limits
 from layoutgen.stacking.lotplan import measured_lot_plan
 from layoutgen.stacking.naive import naive_stacks
 from layoutgen.stacking.picklist import pick_list
-from layoutgen.stacking.stage import StackRequest, stack_cells, write_stack_outputs
+from layoutgen.stacking.stage import (
+    StackRequest,
+    report_section,
+    stack_cells,
+    write_stack_outputs,
+)
 from layoutgen.stacking.synthetic import sheet_frame, write_map
 from layoutgen.stacking.target import Options
 
@@ -385,3 +391,16 @@ def test_lot_plan_from_measured_yield() -> None:
                                                    0).more_sheets
     done = measured_lot_plan(10, np.full(2, 100), np.array([6.0, 6.0]), 12, 300.0, 0.95, 0)
     assert done.more_sheets == 0
+
+
+def test_report_section_renders_with_its_pictures(tmp_path: Path) -> None:
+    maps = [write_map(sheet_frame("S0", 20, 25, 4, capacity_mah=0.5037), tmp_path / "s.csv")]
+    r = stack_cells(StackRequest(maps=tuple(map(str, maps)), options=Options(
+        footprint="10x10", capacity=10, retention=0.95)))
+    write_stack_outputs(r, tmp_path / "out")
+    sec = report_section(r)
+    assert sec.id == "stacks" and [t.id for t in sec.tables] == ["stack-table",
+                                                                  "stack-lot-table"]
+    html_text = render_section(sec, tmp_path / "out")
+    assert "<section id" in html_text and html_text.count("data:image/png;base64") == 2
+    assert f"{r.n_stacks:,}" in html_text or str(r.n_stacks) in html_text

@@ -40,31 +40,54 @@ def _least_surplus(caps: np.ndarray, rest: int, spec: Spec) -> tuple[np.ndarray,
     return best
 
 
+def _ratio_hi(x: int, ppm: int) -> int:
+    return x * (MICRO + ppm) // MICRO
+
+
+def _ratio_lo(x: int, ppm: int) -> int:
+    return -((-(x * MICRO)) // (MICRO + ppm))
+
+
 def anchored(cap: np.ndarray, z: np.ndarray, v: np.ndarray, spec: Spec,
-             idx: np.ndarray | None = None) -> Assignment:
-    """Stacks from the cells idx (all if None); the Assignment covers every cell of cap."""
+             idx: np.ndarray | None = None, *, ocv_first: bool = False,
+             from_top: bool = False) -> Assignment:
+    """Stacks from the cells idx (all if None); the Assignment covers every cell of cap.
+    Anchors go along impedance (or OCV with ocv_first), lowest first (highest: from_top)."""
     n_all = cap.size
     stack = np.full(n_all, -1, dtype=np.int64)
     idx = np.arange(n_all, dtype=np.int64) if idx is None else idx
-    order = idx[np.lexsort((idx, v[idx], z[idx]))]
-    zs, vs, cs = z[order], v[order], cap[order]
+    prim, sec = (v, z) if ocv_first else (z, v)
+    sign = -1 if from_top else 1
+    order = idx[np.lexsort((idx, sign * sec[idx], sign * prim[idx]))]
+    ps, ss, cs = prim[order], sec[order], cap[order]
+    keys = sign * ps  # ascending
     m = order.size
     alive = np.ones(m, dtype=bool)
-    k = 0
-    uv = spec.v_uv
+    k, uv, ppm = 0, spec.v_uv, spec.z_ppm
+    half = MICRO + ppm // 2
     for p in range(m):
         if not alive[p]:
             continue
         alive[p] = False
-        q = int(np.searchsorted(zs, int(zs[p]) * (MICRO + spec.z_ppm) // MICRO, side="right"))
+        p0, s0 = int(ps[p]), int(ss[p])
+        if ocv_first:
+            far = p0 - uv if from_top else p0 + uv
+        else:
+            far = _ratio_lo(p0, ppm) if from_top else _ratio_hi(p0, ppm)
+        q = int(np.searchsorted(keys, sign * far, side="right"))
         cand = np.flatnonzero(alive[p + 1:q]) + p + 1
         if cand.size < spec.n_min - 1:
             continue
-        v0 = int(vs[p])
+        if ocv_first:  # impedance windows holding the anchor: below, about, above it
+            spans = [(lo, _ratio_hi(lo, ppm)) for lo in
+                     (_ratio_lo(s0, ppm), -((-(s0 * MICRO)) // half), s0)]
+        else:
+            spans = [(lo, lo + uv) for lo in (s0 - uv, s0 - uv // 2, s0)]
         rest = spec.need_nah - int(cs[p])
         best: tuple[np.ndarray, int] | None = None
-        for lo in (v0 - uv, v0 - uv // 2, v0):
-            sel = cand[(vs[cand] >= lo) & (vs[cand] <= lo + uv)]
+        sv = ss[cand]
+        for lo, hi in spans:
+            sel = cand[(sv >= lo) & (sv <= hi)]
             if sel.size < spec.n_min - 1:
                 continue
             sel = sel[np.lexsort((sel, cs[sel]))]

@@ -3,7 +3,9 @@
 - capacity bound: floor(sum of capacities / the raw capacity one stack needs);
 - count bound: floor(cells / the fewest cells any stack can hold (the largest cells first));
 - window bound: no stack spans a gap wider than a spread limit (sorted by impedance or by
-  OCV), and a cell with fewer than n_min - 1 cells within both limits of it is in no stack;
+  OCV); a cell with fewer than n_min - 1 cells within a limit of it is in no stack, nor (on
+  lots small enough to look) one whose neighbourhood within both limits cannot reach the
+  target with n_max cells;
   the cells split into such components (repeated until nothing changes) and each component
   gives at most its own capacity-and-count bound, where k stacks hold at most k x n_max cells,
   so the k x n_max largest must carry k stacks' need.
@@ -18,6 +20,7 @@ import numpy as np
 
 MICRO = 1_000_000
 MAX_ROUNDS = 20
+LOCAL_WORK = 20_000_000  # neighbour cells the exact local test may visit
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,59 @@ def _neighbours(label: np.ndarray, key: np.ndarray, lo: np.ndarray, hi: np.ndarr
     return cnt
 
 
+def _components(alive: np.ndarray, label: np.ndarray, z: np.ndarray, v: np.ndarray,
+                least: int, z_ppm: int, v_uv: int) -> None:
+    """Split into components at gaps wider than a limit and drop cells with fewer than
+    `least` cells within one limit of them, until nothing changes (in place)."""
+    comps = -1
+    for _ in range(MAX_ROUNDS):
+        idx = np.flatnonzero(alive)
+        if not idx.size:
+            return
+        lab = label[idx]
+        zi, vi = z[idx], v[idx]
+        lab = _split(lab, zi, lambda a, b: b * MICRO <= a * (MICRO + z_ppm))
+        lab = _split(lab, vi, lambda a, b: b - a <= v_uv)
+        z_lo = -((-zi * MICRO) // (MICRO + z_ppm))
+        z_hi = zi * (MICRO + z_ppm) // MICRO
+        few = ((_neighbours(lab, zi, z_lo, z_hi) < least)
+               | (_neighbours(lab, vi, vi - v_uv, vi + v_uv) < least))
+        label[idx] = lab
+        n_comp = int(lab.max()) + 1
+        if not few.any() and n_comp == comps:
+            return
+        alive[idx[few]] = False
+        comps = n_comp
+
+
+def _local(alive: np.ndarray, cap: np.ndarray, z: np.ndarray, v: np.ndarray, need: int,
+           least: int, n_max: int, z_ppm: int, v_uv: int) -> bool:
+    """Drop cells whose neighbourhood within both limits (a superset of any stack holding
+    them) has fewer than `least` cells or whose n_max largest there miss `need`; only when
+    the neighbourhoods hold at most LOCAL_WORK cells in all. True if any cell was dropped."""
+    idx = np.flatnonzero(alive)
+    o = idx[np.argsort(z[idx], kind="stable")]
+    zs, vs, cs = z[o], v[o], cap[o]
+    a = np.searchsorted(zs, -((-zs * MICRO) // (MICRO + z_ppm)), side="left")
+    b = np.searchsorted(zs, zs * (MICRO + z_ppm) // MICRO, side="right")
+    if int((b - a).sum()) > LOCAL_WORK:
+        return False
+    dead = np.zeros(o.size, dtype=bool)
+    for p in range(o.size):
+        lo, hi = int(a[p]), int(b[p])
+        near = np.abs(vs[lo:hi] - vs[p]) <= v_uv
+        if int(near.sum()) < least:
+            dead[p] = True
+            continue
+        c = cs[lo:hi][near]
+        top = np.partition(c, c.size - min(n_max, c.size))[c.size - min(n_max, c.size):]
+        # the cell itself is among c: its n_max largest bound any stack holding it
+        if int(top.sum()) < need:
+            dead[p] = True
+    alive[o[dead]] = False
+    return bool(dead.any())
+
+
 def upper_bounds(cap: np.ndarray, z: np.ndarray, v: np.ndarray, need: int, n_min: int,
                  n_max: int, z_ppm: int, v_uv: int) -> Bounds:
     """The capacity, count and window bounds of the cells (integer units, see matching)."""
@@ -113,24 +169,9 @@ def upper_bounds(cap: np.ndarray, z: np.ndarray, v: np.ndarray, need: int, n_min
         return Bounds(capacity, 0, 0, 0, n, np.zeros(n, dtype=bool))
     alive = np.ones(n, dtype=bool)
     label = np.zeros(n, dtype=np.int64)
-    comps = -1
     for _ in range(MAX_ROUNDS):
-        idx = np.flatnonzero(alive)
-        lab = label[idx]
-        zi, vi = z[idx], v[idx]
-        lab = _split(lab, zi, lambda a, b: b * MICRO <= a * (MICRO + z_ppm))
-        lab = _split(lab, vi, lambda a, b: b - a <= v_uv)
-        z_lo = -((-zi * MICRO) // (MICRO + z_ppm))
-        z_hi = zi * (MICRO + z_ppm) // MICRO
-        few = ((_neighbours(lab, zi, z_lo, z_hi) < least)
-               | (_neighbours(lab, vi, vi - v_uv, vi + v_uv) < least))
-        label[idx] = lab
-        n_comp = int(lab.max()) + 1 if lab.size else 0
-        if not few.any() and n_comp == comps:
-            break
-        alive[idx[few]] = False
-        comps = n_comp
-        if not alive.any():
+        _components(alive, label, z, v, least, z_ppm, v_uv)
+        if not alive.any() or not _local(alive, cap, z, v, need, least, n_max, z_ppm, v_uv):
             break
     idx = np.flatnonzero(alive)
     window = 0

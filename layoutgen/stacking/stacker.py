@@ -1,5 +1,6 @@
 """The stacker: the window stacker, the anchored one on its leftovers, and on small lots the
-anchored one alone when it does better (more stacks, then less surplus). Deterministic."""
+anchored one (along impedance or OCV, from either end) when it does better: more stacks, then
+less capacity used (less surplus). Deterministic."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ def stack_cells(cap: np.ndarray, z: np.ndarray, v: np.ndarray, spec: Spec) -> As
     """Assign cells to matched stacks (stack number per cell, -1 left over)."""
     best = _top_up(cap, z, v, spec, windowed(cap, z, v, spec))
     if cap.size <= MAX_CELLS:
-        alt = anchored(cap, z, v, spec)
-        if (alt.n_stacks, -_surplus(cap, alt)) > (best.n_stacks, -_surplus(cap, best)):
-            best = alt
+        for ocv_first in (False, True):
+            for from_top in (False, True):
+                alt = _top_up(cap, z, v, spec,
+                              anchored(cap, z, v, spec, ocv_first=ocv_first, from_top=from_top))
+                if (alt.n_stacks, -_surplus(cap, alt)) > (best.n_stacks, -_surplus(cap, best)):
+                    best = alt
     return best

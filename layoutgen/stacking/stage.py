@@ -3,7 +3,6 @@ leftovers, measured lot plan; its outputs and its report section."""
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -16,7 +15,9 @@ import polars as pl
 
 from layoutgen import fileio, sizing
 from layoutgen.deck import Deck
+from layoutgen.display import fmt
 from layoutgen.errors import LayoutgenError
+from layoutgen.report_model import ReportFigure, ReportSection, ReportTable
 from layoutgen.stacking import matching, stacker
 from layoutgen.stacking.bounds import Bounds, fewest_cells, upper_bounds
 from layoutgen.stacking.cells import Cells, read_cells
@@ -45,16 +46,6 @@ class StackRequest:
     rules: tuple[str, ...] = ()
     sets: tuple[str, ...] = ()
     limits_file: str | None = None
-
-
-@dataclass(frozen=True)
-class ReportSection:
-    """A section of report.html: a title, (label, value, unit) rows, pictures, its HTML."""
-
-    title: str
-    rows: list[tuple[str, object, str]]
-    images: list[str]
-    html: str
 
 
 @dataclass(frozen=True)
@@ -369,11 +360,29 @@ def summary_rows(result: StackResult) -> list[tuple[str, object, str]]:
 
 
 def report_section(result: StackResult) -> ReportSection:
-    """The stacking section of report.html (pictures by file name, inlined by the report)."""
-    rows = summary_rows(result)
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td class='num'>{html.escape(str(v))}</td>"
-                   f"<td>{html.escape(u)}</td></tr>" for k, v, u in rows)
-    notes = "".join(f"<p class='muted'>{html.escape(n)}</p>" for n in result.notes)
-    images = [f"{p}.png" for p in PICTURES]
-    return ReportSection(title="Stacks", rows=rows, images=images,
-                         html=f"<h2>Stacks</h2>{notes}<table>{body}</table>")
+    """The stacking section of report.html: figures, stacks against their limits, lot plan;
+    the pictures are the files `write_stack_outputs` wrote into the run folder."""
+    header = ("quantity", "value", "unit")
+    main = ReportTable("stack-table", header, tuple(
+        (label, fmt(value), unit) for label, value, unit in summary_rows(result)))
+    lot = result.lot
+    lot_rows = (
+        ("order", fmt(lot.order), "products"),
+        ("measured sheets", fmt(lot.sheets_measured), ""),
+        ("good cells per sheet", fmt(lot.good_cells_per_sheet_mean),
+         f"mean ({lot.good_cells_per_sheet_min:,} to {lot.good_cells_per_sheet_max:,})"),
+        ("products made", fmt(lot.products_made), ""),
+        ("products per sheet", fmt(lot.products_per_sheet_mean), f"mean (sd "
+                                                                 f"{lot.products_per_sheet_sd:g})"),
+        ("more sheets", fmt(lot.more_sheets),
+         f"at {100 * lot.confidence:g} % confidence ({lot.method})"),
+        ("more sheets at the mean", fmt(lot.more_sheets_expected), ""),
+        ("roll length for them", fmt(lot.roll_m), "m"),
+    )
+    tables = (main, ReportTable("stack-lot-table", header, lot_rows,
+                                    "lot plan from the measured yield"))
+    pics = (ReportFigure(f"{PICTURES[0]}.png", "end-of-life capacity of each stack against "
+                                               "the target"),
+            ReportFigure(f"{PICTURES[1]}.png", "impedance and OCV spread inside each stack "
+                                               "against the limits"))
+    return ReportSection("stacks", "Stacks", tables, pics, tuple(result.notes))
