@@ -21,7 +21,7 @@ import shapely
 
 from layoutgen.deck import Deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.fields import scan_fields
+from layoutgen.fields import plan_fields
 from layoutgen.layout.features import CellIndex, contact_rails, fiducials, keepouts
 from layoutgen.layout.grid import sheet_nm, snap_nm, usable_box
 from layoutgen.layout.model import SheetFeatures, SheetLayout
@@ -87,9 +87,9 @@ def build_layout(tiling: Tiling, outline: CellShape, deck: Deck) -> SheetLayout:
     notes: list[str] = []
     ko = keepouts(deck)
 
-    # scan fields (informational) and each cell's field
-    fields, windows, field_of, n_cut = scan_fields(
-        x, y, bounds[master].reshape(-1, 4), (sw, sl), deck.laser.field_mm)
+    # scan fields, planned on the laser marks (the laser job uses them), and each cell's field
+    plan = plan_fields(x, y, master, patterns, outline, deck)
+    fields, windows, field_of, n_cut = plan.fields, plan.windows, plan.field_of, plan.oversize
     if n_cut:
         notes.append(f"{n_cut} cells are larger than a scan field (laser.field_mm = "
                      f"{deck.laser.field_mm:g} mm): no field holds them whole")

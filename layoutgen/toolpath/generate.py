@@ -3,7 +3,9 @@
 `build_toolpath(layout)` reads the very geometry the GDS is written from (the layout's master
 cell patterns, placements and FIDUCIAL features) and the deck's `laser` section, and returns the
 `Toolpath` every exporter writes. Process order: fiducials (if enabled), isolation scribes (inner
-features) before singulation cuts (outer contours), singulation last.
+features) before singulation cuts (outer contours), reject crosses (if asked), singulation last.
+Every operation is split in the layout's scan fields (`SheetLayout.fields`: the one field plan,
+`layoutgen.fields`), so the GDS FIELD layer, cells.csv, the G-code and job.json show the same.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ from layoutgen.layout.assemble import build_layout
 from layoutgen.toolpath import contours as ct
 from layoutgen.toolpath import fields as fl
 from layoutgen.toolpath import order as od
+from layoutgen.toolpath import rejects as rj
 from layoutgen.toolpath.lines import guillotine_cuts
 from layoutgen.toolpath.model import (
     OPERATIONS,
+    REJECT,
     CellPaths,
     Operation,
     Paths,
+    RejectOutcome,
+    Rejects,
     ScanFields,
+    StrokeCells,
     Toolpath,
 )
 
@@ -146,39 +153,24 @@ def _fiducial_paths(layout) -> tuple[Paths, np.ndarray]:  # noqa: ANN001
     return Paths.from_list(polys, closed, unit), np.array(centres, float).reshape(-1, 2)
 
 
-def _grid(layout, lo: np.ndarray, hi: np.ndarray, centre: np.ndarray,  # noqa: ANN001
-          lines: np.ndarray | None) -> tuple[fl.FieldGrid, str, list[str]]:
-    """The layout's scan fields if every field's marks fit the galvo field, else our own."""
-    deck = layout.deck
-    size = deck.laser.field_mm
-    stitch = deck.laser.stitch_overlap_um / 1000
-    notes: list[str] = []
+def _field_grid(layout) -> fl.FieldGrid:  # noqa: ANN001
+    """The layout's scan fields (`SheetLayout.fields`, planned by `layoutgen.fields` on the laser
+    marks) as a grid: the one field plan the whole job uses."""
     grid = fl.grid_from_rects(layout.fields)
-    if grid is not None and _fits(grid, lo, hi, centre, lines, size, stitch):
-        return grid, "layout", notes
-    sheet = (0.0, 0.0, deck.sheet.width_mm, deck.sheet.length_mm)
-    grid = fl.plan_fields(lo, hi, centre, sheet, size, stitch)
-    if not _fits(grid, lo, hi, centre, lines, size, stitch):
+    if grid is None:
+        raise LayoutgenError("layout: its scan fields are not columns of rows (a SheetLayout "
+                             "from layoutgen.layout.build_layout has them so)")
+    return grid
+
+
+def _check_windows(win: np.ndarray, size: float) -> None:
+    """Every field's marks fit the galvo field (the plan makes them so; a safety net)."""
+    ext = np.nan_to_num(np.maximum(win[:, 2] - win[:, 0], win[:, 3] - win[:, 1]), nan=0.0)
+    k = int(np.argmax(ext)) if len(ext) else 0
+    if len(ext) and ext[k] > size + 1e-6:
         raise LayoutgenError(
-            f"laser.field_mm = {size:g}: the marks of one scan field do not fit in the galvo "
-            "field (cells, lead-ins or stitch overlap too large for the field)")
-    notes.append("scan fields re-planned for the laser marks (lead-ins, kerf offset or stitch "
-                 "overlap reach past the layout's FIELD boundaries)")
-    return grid, "toolpath", notes
-
-
-def _fits(grid: fl.FieldGrid, lo: np.ndarray, hi: np.ndarray, centre: np.ndarray,
-          lines: np.ndarray | None, size: float, stitch: float) -> bool:
-    f = grid.field_of(centre[:, 0], centre[:, 1]) if len(centre) else np.zeros(0, np.int64)
-    los, his, fs = [lo], [hi], [f]
-    if lines is not None and len(lines):
-        pcs, pf, _ = fl.split_lines(grid, lines, stitch)
-        los.append(np.minimum(pcs[:, :2], pcs[:, 2:]))
-        his.append(np.maximum(pcs[:, :2], pcs[:, 2:]))
-        fs.append(pf)
-    w = fl.windows(np.concatenate(los), np.concatenate(his), np.concatenate(fs), grid.count)
-    ext = np.nan_to_num(np.maximum(w[:, 2] - w[:, 0], w[:, 3] - w[:, 1]), nan=0.0)
-    return bool(np.all(ext <= size + 1e-9))
+            f"laser.field_mm = {size:g}: the marks of scan field {k} span {ext[k]:.4f} mm, more "
+            "than the galvo field (the field plan should hold them: a bug to report)")
 
 
 def _field_cells(field: np.ndarray) -> dict[int, np.ndarray]:
@@ -197,7 +189,8 @@ def _naive_order(field: np.ndarray, visit: np.ndarray) -> np.ndarray:
 
 def _contour_op(name: str, params, tpl: ct.Templates, master: np.ndarray,  # noqa: ANN001
                 centre: np.ndarray, field: np.ndarray, rows: np.ndarray, visit: np.ndarray,
-                naive: np.ndarray, entry: np.ndarray) -> Operation:
+                naive: np.ndarray, entry: np.ndarray, ids: np.ndarray | None = None
+                ) -> Operation:
     """Cells field by field (in `visit` order), each field's cells ordered, with their start
     points, from where the previous field ended (order.order_cells); the naive arrangement
     (tiling order, every cell started at its lower-left) is the "before"."""
@@ -232,7 +225,8 @@ def _contour_op(name: str, params, tpl: ct.Templates, master: np.ndarray,  # noq
     if after >= before:
         order, var_after, after = naive, var_before, before
         notes = ("optimised order not shorter: generation order kept",)
-    marks = CellPaths(tpl, var_after, centre[order], order, field[order])
+    unit = order if ids is None else ids[order]  # the cell ids
+    marks = CellPaths(tpl, var_after, centre[order], unit, field[order])
     return Operation(name, params, "contours", marks, before, after, notes)
 
 
@@ -258,31 +252,104 @@ def _bounds(op: Operation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.minimum.reduceat(m.xy, s, axis=0), np.maximum.reduceat(m.xy, s, axis=0), m.field
 
 
+def _line_cells(pieces: np.ndarray, lo: np.ndarray, hi: np.ndarray, reach: float
+                ) -> StrokeCells:
+    """The cells each straight cut (M, 4) frees an edge of: per cell side, the nearest cut
+    within `reach` outside it that runs along that side (overlapping it by more than 1 nm)."""
+    pairs: list[np.ndarray] = []
+    eps = 1e-6
+    horiz = np.abs(pieces[:, 1] - pieces[:, 3]) <= np.abs(pieces[:, 0] - pieces[:, 2])
+    for d in (1, 0):  # d: the axis the cut's position is on (1: horizontal cuts at y)
+        sel = np.flatnonzero(horiz if d == 1 else ~horiz)
+        if not len(sel) or not len(lo):
+            continue
+        e = 1 - d
+        pos = pieces[sel, d]
+        a = np.minimum(pieces[sel, e], pieces[sel, e + 2])
+        b = np.maximum(pieces[sel, e], pieces[sel, e + 2])
+        o = np.argsort(pos, kind="stable")
+        pos, a, b, sel = pos[o], a[o], b[o], sel[o]
+        for side, edge in ((0, lo[:, d]), (1, hi[:, d])):
+            # cuts on the outer side of this edge, within reach
+            if side == 0:
+                i0 = np.searchsorted(pos, edge - reach, "left")
+                i1 = np.searchsorted(pos, edge + eps, "right")
+            else:
+                i0 = np.searchsorted(pos, edge - eps, "left")
+                i1 = np.searchsorted(pos, edge + reach, "right")
+            cnt = i1 - i0
+            cell = np.repeat(np.arange(len(edge)), cnt)
+            k = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + \
+                np.repeat(i0, cnt)
+            ov = np.minimum(b[k], hi[cell, e]) - np.maximum(a[k], lo[cell, e])
+            keep = ov > eps
+            cell, k = cell[keep], k[keep]
+            dist = np.abs(pos[k] - edge[cell])
+            if not len(cell):
+                continue
+            best = np.full(len(edge), np.inf)
+            np.minimum.at(best, cell, dist)
+            near = dist <= best[cell] + eps
+            pairs.append(np.column_stack([sel[k[near]], cell[near]]))
+    m = len(pieces)
+    if not pairs:
+        return StrokeCells.none(m)
+    pc = np.concatenate(pairs)
+    pc = pc[np.lexsort((pc[:, 1], pc[:, 0]))]
+    pc = pc[np.r_[True, np.any(pc[1:] != pc[:-1], axis=1)]]
+    offsets = np.r_[0, np.cumsum(np.bincount(pc[:, 0], minlength=m))].astype(np.int64)
+    return StrokeCells(offsets, pc[:, 1].astype(np.int64))
+
+
+def _lines_chain(a: np.ndarray, b: np.ndarray, pf: np.ndarray, passes: int, visit: np.ndarray,
+                 entry: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lines field by field (in `visit` order), each field's lines ordered from where the
+    previous field ended: the plain greedy walk (how = "greedy"), or `order_lines` aiming at
+    the next field's line end nearest this field's lines ("aim"). (order, reversed, jumps)."""
+    order_parts, rev_parts = [], []
+    pos = np.asarray(entry, float)
+    groups = [g for g in (np.flatnonzero(pf == f) for f in visit) if len(g)]
+    for gi, idx in enumerate(groups):
+        if how == "greedy":
+            first, exit_ = od.line_stops(a[idx], b[idx], passes)
+            o, c = od.greedy_stops(first, exit_, pos)
+            r = c.astype(bool)
+        else:
+            target = None
+            if gi + 1 < len(groups):
+                nxt = groups[gi + 1]
+                ends = np.concatenate([a[nxt], b[nxt]])
+                mid = np.concatenate([a[idx], b[idx]]).mean(axis=0)
+                target = ends[int(np.argmin(np.hypot(*(ends - mid).T)))]
+            o, r = od.order_lines(a[idx], b[idx], passes, pos, target)
+        order_parts.append(idx[o])
+        rev_parts.append(r)
+        last = idx[o[-1]]
+        pos = (a if r[-1] else b)[last] if passes % 2 else (b if r[-1] else a)[last]
+    order = np.concatenate(order_parts) if order_parts else np.zeros(0, np.int64)
+    rev = np.concatenate(rev_parts) if rev_parts else np.zeros(0, bool)
+    start = np.where(rev[:, None], b[order], a[order])
+    end = np.where(rev[:, None], a[order], b[order])
+    return order, rev, od.jump_length(start, end if passes % 2 else start, entry)
+
+
 def _lines_op(params, seg: np.ndarray, grid: fl.FieldGrid, stitch: float,  # noqa: ANN001
-              visit: np.ndarray, entry: np.ndarray) -> Operation:
+              visit: np.ndarray, entry: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+              reach: float) -> Operation:
+    """Straight singulation cuts split at the field boundaries (overlapping by `stitch`),
+    ordered per field (`order_lines`; never longer than the greedy walk, kept as
+    `jump_greedy_mm`); each names the cells it frees an edge of (boxes lo, hi)."""
     pieces, pf, src = fl.split_lines(grid, seg, stitch)
     a, b = pieces[:, :2], pieces[:, 2:]
     rank = np.empty(grid.count, np.int64)
     rank[visit] = np.arange(len(visit))
     naive = np.lexsort((np.arange(len(pf)), rank[pf]))
     before = od.jump_length(a[naive], (b if params.passes % 2 else a)[naive], entry)
-    order_parts, rev_parts = [], []
-    pos = np.asarray(entry, float)
-    for f in visit:
-        idx = np.flatnonzero(pf == f)
-        if not len(idx):
-            continue
-        o, r = od.serpentine_lines(a[idx], b[idx], params.passes, pos)
-        order_parts.append(idx[o])
-        rev_parts.append(r)
-        last = idx[o[-1]]
-        end = (a if r[-1] else b)[last] if params.passes % 2 else (b if r[-1] else a)[last]
-        pos = end
-    order = np.concatenate(order_parts) if order_parts else np.zeros(0, np.int64)
-    rev = np.concatenate(rev_parts) if rev_parts else np.zeros(0, bool)
-    start = np.where(rev[:, None], b[order], a[order])
-    end = np.where(rev[:, None], a[order], b[order])
-    after = od.jump_length(start, end if params.passes % 2 else start, entry)
+    g_order, g_rev, greedy = _lines_chain(a, b, pf, params.passes, visit, entry, "greedy")
+    order, rev, after = g_order, g_rev, greedy
+    o, r, j = _lines_chain(a, b, pf, params.passes, visit, entry, "aim")
+    if j < after:
+        order, rev, after = o, r, j
     notes: tuple[str, ...] = ()
     if after >= before:
         order, rev, after = naive, np.zeros(len(naive), bool), before
@@ -292,7 +359,41 @@ def _lines_op(params, seg: np.ndarray, grid: fl.FieldGrid, stitch: float,  # noq
     xy = np.column_stack([s, e]).reshape(-1, 2)
     paths = Paths(xy, np.arange(0, 2 * len(order) + 1, 2, dtype=np.int64),
                   np.zeros(len(order), bool), src[order].astype(np.int64), pf[order])
-    return Operation("singulation", params, "lines", paths, before, after, notes)
+    cut = np.column_stack([s, e])
+
+    def cells() -> StrokeCells:  # built when a writer asks (job.json): big sheets, many pairs
+        return _line_cells(cut, lo, hi, reach)
+
+    return Operation("singulation", params, "lines", paths, before, after, notes, cells,
+                     jump_greedy_mm=greedy)
+
+
+def _reject_op(params, crosses: Paths, centre: np.ndarray, cell_field: np.ndarray,  # noqa: ANN001
+               visit: np.ndarray, entry: np.ndarray) -> Operation:
+    """Reject crosses (two strokes per failing cell, `unit` = cell id) field by field, the
+    cells of a field in a greedy walk; the "before" is the crosses in id order."""
+    ids = crosses.unit[::2]
+    f = cell_field[ids]
+    pos = np.asarray(entry, float)
+    order: list[int] = []
+    for v in visit:
+        idx = np.flatnonzero(f == v)
+        if not len(idx):
+            continue
+        o = idx[od.greedy(centre[ids[idx]], pos)]
+        order.extend(o.tolist())
+        pos = crosses.xy[4 * o[-1] + 3]  # the end of the cell's second stroke
+    cell_order = np.array(order, np.int64)
+    stroke_order = np.column_stack([2 * cell_order, 2 * cell_order + 1]).reshape(-1)
+    paths = Paths(crosses.xy, crosses.starts, crosses.closed, crosses.unit, f.repeat(2))
+    ex = paths.exit_points(params.passes)
+    before = od.jump_length(paths.first, ex, entry)
+    after = od.jump_length(paths.first[stroke_order], ex[stroke_order], entry)
+    if after >= before:
+        stroke_order, after = np.arange(paths.count, dtype=np.int64), before
+    out = paths.take(stroke_order)
+    return Operation(REJECT, params, "marks", out, before, after,
+                     cells=StrokeCells.one_each(out.unit))
 
 
 def _fiducial_op(params, paths: Paths, centres: np.ndarray, fid_field: np.ndarray,  # noqa: ANN001
@@ -320,8 +421,10 @@ def _fiducial_op(params, paths: Paths, centres: np.ndarray, fid_field: np.ndarra
     return Operation("fiducial", params, "hatch", paths.take(opt), before, after)
 
 
-def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
-    """The laser job of a `SheetLayout` (layoutgen.layout.assemble.build_layout)."""
+def build_toolpath(layout, rejects: Rejects | None = None) -> Toolpath:  # noqa: ANN001
+    """The laser job of a `SheetLayout` (layoutgen.layout.assemble.build_layout), in the
+    layout's scan fields. `rejects`: failing cells to mark with a reject cross ("mark") or to
+    leave uncut ("skip", contour singulation only)."""
     deck = layout.deck
     las = deck.laser
     check_spot_within_kerf(deck)
@@ -341,50 +444,57 @@ def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
     fid_paths, fid_centres = (_fiducial_paths(layout) if "fiducial" in enabled
                               else (Paths.empty(), np.zeros((0, 2))))
 
-    # contour groups: per cell the extent of all its contour marks, plus each fiducial
-    ext = np.zeros((len(layout.patterns), 4))
-    ext[:] = [np.inf, np.inf, -np.inf, -np.inf]
-    for tpl in (iso_tpl, sing_tpl):
-        if tpl is None:
-            continue
-        for m in range(len(layout.patterns)):
-            e = tpl.extent(m)
-            ext[m] = [min(ext[m, 0], e[0]), min(ext[m, 1], e[1]), max(ext[m, 2], e[2]),
-                      max(ext[m, 3], e[3])]
-    ext = np.where(np.isfinite(ext), ext, 0.0)
-    lo = [centre + ext[master][:, :2]] if len(centre) else [np.zeros((0, 2))]
-    hi = [centre + ext[master][:, 2:]] if len(centre) else [np.zeros((0, 2))]
-    cen = [centre]
-    if fid_paths.count:
-        for k in range(len(fid_centres)):
-            pts = fid_paths.xy[np.repeat(fid_paths.unit, fid_paths.counts) == k]
-            lo.append(pts.min(axis=0, keepdims=True))
-            hi.append(pts.max(axis=0, keepdims=True))
-        cen.append(fid_centres)
-    grid, source, grid_notes = _grid(layout, np.concatenate(lo), np.concatenate(hi),
-                                     np.concatenate(cen), seg)
-    notes += grid_notes
-    cell_field = grid.field_of(centre[:, 0], centre[:, 1]) if len(centre) else \
-        np.zeros(0, np.int64)
+    grid = _field_grid(layout)
+    cell_field = np.asarray(layout.field, np.int64)
     visit = grid.visit_order()
+    failing = rj.failing_cells(rejects, layout.count) if rejects is not None else None
+    skip = np.zeros(layout.count, bool)
+    crosses = Paths.empty()
+    if rejects is not None and failing is not None:
+        if rejects.mode == "skip":
+            if "singulation" in enabled and mode == "lines":
+                raise LayoutgenError(
+                    "rejects = skip: this job singulates by straight lines shared by "
+                    "neighbouring cells, which cannot leave one cell uncut; use mark, or "
+                    "laser.singulation_paths = contours")
+            skip[failing] = True
+        else:
+            crosses = rj.reject_crosses(layout.patterns, master, centre, failing, deck)
+    steps = list(enabled)
+    if crosses.count:  # crosses after the scribes, before the cells are cut free
+        steps.insert(len([n for n in steps if n != "singulation"]), REJECT)
 
     ops: list[Operation] = []
     pos = np.zeros(2)
     rows = np.asarray(layout.row, np.int64)
     naive = _naive_order(cell_field, visit)
-    for k, name in enumerate(enabled):
-        params = getattr(las, name)
+    bl, bh = _cell_boxes(layout)
+    for k, name in enumerate(steps):
+        params = las.fiducial if name == REJECT else getattr(las, name)
         vis = visit if k % 2 == 0 else visit[::-1]
         if name == "fiducial":
             ff = grid.field_of(fid_centres[:, 0], fid_centres[:, 1]) if len(fid_centres) else \
                 np.zeros(0, np.int64)
             op = _fiducial_op(params, fid_paths, fid_centres, ff, vis, pos)
+        elif name == REJECT:
+            op = _reject_op(params, crosses, centre, cell_field, vis, pos)
         elif name == "singulation" and mode == "lines":
-            op = _lines_op(params, seg, grid, stitch, vis, pos)
+            assert seg is not None
+            reach = max((deck.tiling.kerf_um / 1000 + _STREET_TOL_MM) / 2,
+                        las.singulation.spot_um / 2000) + 1e-6
+            op = _lines_op(params, seg, grid, stitch, vis, pos, bl, bh, reach)
         else:
             tpl = iso_tpl if name == "isolation" else sing_tpl
-            nv = naive if k % 2 == 0 else _naive_order(cell_field, vis)
-            op = _contour_op(name, params, tpl, master, centre, cell_field, rows, vis, nv, pos)
+            assert tpl is not None
+            if name == "singulation" and skip.any():
+                keep = np.flatnonzero(~skip)
+                nv = _naive_order(cell_field[keep], vis)
+                op = _contour_op(name, params, tpl, master[keep], centre[keep],
+                                 cell_field[keep], rows[keep], vis, nv, pos, keep)
+            else:
+                nv = naive if k % 2 == 0 else _naive_order(cell_field, vis)
+                op = _contour_op(name, params, tpl, master, centre, cell_field, rows, vis, nv,
+                                 pos)
         ops.append(op)
         pos = _exit(op, params.passes, pos)
 
@@ -400,15 +510,61 @@ def build_toolpath(layout) -> Toolpath:  # noqa: ANN001
                          grid.count)
     else:
         win = np.full((grid.count, 4), np.nan)
+    _check_windows(win, las.field_mm)
     rects = grid.rects()
     used = np.isfinite(win[:, 0])
     win = np.where(used[:, None], win, rects)
     centers = np.column_stack([(win[:, 0] + win[:, 2]) / 2, (win[:, 1] + win[:, 3]) / 2])
-    fields = ScanFields(las.field_mm, win, centers, source)
-    info = {"singulation_paths": mode if "singulation" in enabled else None,
-            "cells": int(layout.count), "field_source": source, "notes": tuple(notes)}
+    fields = ScanFields(las.field_mm, win, centers, "layout")
+    outcome = None
+    if rejects is not None and failing is not None:
+        outcome = _reject_outcome(rejects.mode, failing, crosses, skip, sing_tpl, master,
+                                  las)
+        notes.append(_reject_note(outcome))
     return Toolpath(tuple(ops), fields, (deck.sheet.width_mm, deck.sheet.length_mm),
-                    las.field_move_s, (0.0, 0.0), info)
+                    las.field_move_s, (0.0, 0.0),
+                    mode if "singulation" in enabled else None, int(layout.count),
+                    tuple(notes), outcome)
+
+
+def _cell_boxes(layout) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(lo, hi) (n, 2) of every cell's SINGULATION box, sheet mm."""
+    b = np.array([p.layers["SINGULATION"].bounds for p in layout.patterns], float)
+    bm = b[np.asarray(layout.master, np.int64)].reshape(-1, 4)
+    return (np.column_stack([layout.x + bm[:, 0], layout.y + bm[:, 1]]),
+            np.column_stack([layout.x + bm[:, 2], layout.y + bm[:, 3]]))
+
+
+def _reject_outcome(mode: str, failing: np.ndarray, crosses: Paths, skip: np.ndarray,  # noqa: ANN001
+                    tpl: ct.Templates | None, master: np.ndarray, las) -> RejectOutcome:
+    """Marking time the rejects saved (skip: the left-out contours' marks and delays) or cost
+    (mark: the crosses', negative)."""
+    if mode == "skip":
+        if tpl is None or not skip.any():
+            return RejectOutcome(mode, len(failing), 0, int(skip.sum()), 0.0)
+        prm = las.singulation
+        var = np.arange(int(master.max(initial=0)) + 1) * tpl.n_dir + ct.SOUTH_WEST
+        per = tpl.instance(var, np.zeros((len(var), 2)), np.arange(len(var)),
+                           np.zeros(len(var), np.int64))
+        length = np.bincount(per.unit, per.lengths(), minlength=len(var))
+        strokes = tpl.path_cnt[var]
+        m = master[skip]
+        saved = (float(length[m].sum()) * prm.passes / prm.mark_speed_mm_s
+                 + float(strokes[m].sum()) * (prm.laser_on_delay_us + prm.laser_off_delay_us)
+                 * 1e-6)
+        return RejectOutcome(mode, len(failing), 0, int(skip.sum()), saved)
+    prm = las.fiducial
+    cost = (float(crosses.lengths().sum()) * prm.passes / prm.mark_speed_mm_s
+            + crosses.count * (prm.laser_on_delay_us + prm.laser_off_delay_us) * 1e-6)
+    return RejectOutcome(mode, len(failing), len(failing), 0, -cost)
+
+
+def _reject_note(o: RejectOutcome) -> str:
+    if o.mode == "skip":
+        return (f"rejects: {o.failing:,} failing cells; {o.skipped:,} singulation contours "
+                f"left out, {o.time_saved_s:,.2f} s of marking saved (jumps not counted)")
+    return (f"rejects: {o.failing:,} failing cells marked with a reject cross, "
+            f"{-o.time_saved_s:,.2f} s of marking added")
 
 
 def toolpath_for(tiling, outline, deck: Deck) -> Toolpath:  # noqa: ANN001

@@ -21,14 +21,16 @@ Python object per cell or per path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from layoutgen.deck import LaserOp
 
-OPERATIONS = ("fiducial", "isolation", "singulation")
+OPERATIONS = ("fiducial", "isolation", "singulation")  # the deck's parameter sets, in order
+REJECT = "reject"  # reject crosses on failing cells (the fiducial parameter set)
 
 # Paths.arcs: how the marking reaches each vertex
 ARC_INSIDE = 0  # a vertex inside an arc: the arc passes through it
@@ -278,15 +280,52 @@ class CellPaths:
         return self.templates.instance(self.variant, self.centre, self.unit, self.field)
 
 
+@dataclass(frozen=True, eq=False)
+class StrokeCells:
+    """The cells each stroke marks, ragged: stroke k marks cell ids
+    `ids[offsets[k]:offsets[k + 1]]` (a contour or reject cross: its one cell; a straight cut:
+    every cell it frees an edge of; a fiducial: none)."""
+
+    offsets: np.ndarray
+    ids: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.offsets) < 1 or self.offsets[0] != 0 or self.offsets[-1] != len(self.ids):
+            raise ValueError("StrokeCells: offsets must run from 0 to len(ids)")
+
+    @staticmethod
+    def one_each(ids: np.ndarray) -> StrokeCells:
+        ids = np.asarray(ids, np.int64)
+        return StrokeCells(np.arange(len(ids) + 1, dtype=np.int64), ids)
+
+    @staticmethod
+    def none(strokes: int) -> StrokeCells:
+        return StrokeCells(np.zeros(strokes + 1, np.int64), np.zeros(0, np.int64))
+
+    @property
+    def count(self) -> int:
+        return len(self.offsets) - 1
+
+    def of(self, k: int) -> np.ndarray:
+        return self.ids[self.offsets[k]:self.offsets[k + 1]]
+
+    def as_lists(self) -> list[list[int]]:
+        return [self.of(k).tolist() for k in range(self.count)]
+
+
 @dataclass(frozen=True)
 class Operation:
     """One laser operation: parameters, paths in marking order, ordering statistics.
 
-    kind: "hatch" (filled marks), "contours" (closed outlines) or "lines" (straight cuts).
+    kind: "hatch" (filled marks), "contours" (closed outlines), "lines" (straight cuts) or
+    "marks" (reject crosses).
     marks: the paths, flat (`Paths`) or cell by cell (`CellPaths`); `paths` is always the
     flat form (built once, when first asked for).
     jump_before_mm / jump_after_mm: jump travel of the generated order vs the optimised one
-    (the optimised order is kept only if it is shorter).
+    (the optimised order is kept only if it is shorter); jump_greedy_mm: that of a greedy
+    nearest-neighbour walk over the same strokes (line operations). cells: the cells each
+    stroke marks (None: derived; a callable: built when first asked for; see
+    `stroke_cells`).
     """
 
     name: str
@@ -296,6 +335,27 @@ class Operation:
     jump_before_mm: float = 0.0
     jump_after_mm: float = 0.0
     notes: tuple[str, ...] = ()
+    cells: StrokeCells | Callable[[], StrokeCells] | None = None
+    jump_greedy_mm: float | None = None
+
+    @property
+    def stroke_cells(self) -> StrokeCells:
+        """The cells each stroke marks (see StrokeCells): given, or for contours each
+        stroke's cell (`unit`), for fiducials none (a callable given is called once)."""
+        if isinstance(self.cells, StrokeCells):
+            return self.cells
+        if self.cells is not None:
+            built = self.__dict__.get("_cells")
+            if built is None:
+                built = self.cells()
+                object.__setattr__(self, "_cells", built)
+            return built
+        if self.kind != "contours":
+            return StrokeCells.none(self.strokes)
+        m = self.marks
+        if isinstance(m, CellPaths):
+            return StrokeCells.one_each(np.repeat(m.unit, m.templates.path_cnt[m.variant]))
+        return StrokeCells.one_each(m.unit)
 
     @property
     def paths(self) -> Paths:
@@ -315,13 +375,15 @@ class Operation:
 
 @dataclass(frozen=True)
 class ScanFields:
-    """Scan fields: windows (F, 4) x0, y0, x1, y1 of the area each field covers (its marks lie
-    inside), and `centers` (F, 2) where the galvo field of size `size_mm` is centred."""
+    """Scan fields: the layout's fields (`SheetLayout.fields`, one plan, `layoutgen.fields`),
+    with windows (F, 4) x0, y0, x1, y1 of what each field marks (its marks' bounding box; the
+    field itself if it marks nothing) and `centers` (F, 2) where the galvo field of size
+    `size_mm` is centred."""
 
     size_mm: float
     windows: np.ndarray
     centers: np.ndarray
-    source: str = "toolpath"
+    source: str = "layout"
 
     @property
     def count(self) -> int:
@@ -329,15 +391,50 @@ class ScanFields:
 
 
 @dataclass(frozen=True)
+class Rejects:
+    """Failing cells the laser job treats apart: ids (cell ids of the sheet), and the mode:
+    "mark" puts a reject cross on each; "skip" leaves their singulation contours out (they
+    leave with the skeleton web)."""
+
+    ids: frozenset[int]
+    mode: str = "mark"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("mark", "skip"):
+            raise ValueError(f"Rejects.mode must be 'mark' or 'skip', not {self.mode!r}")
+
+
+@dataclass(frozen=True)
+class RejectOutcome:
+    """What the rejects did to the job: failing cells on the sheet, crosses marked, contours
+    left out, and the marking time that saved (contour marks x passes / speed + laser delays
+    of the left-out strokes; the jumps they would have needed are not counted) or cost (the
+    crosses' marks and delays, negative)."""
+
+    mode: str
+    failing: int
+    marked: int
+    skipped: int
+    unknown_ids: int
+    time_saved_s: float
+
+
+@dataclass(frozen=True)
 class Toolpath:
-    """A laser job: operations in process order, scan fields and job settings."""
+    """A laser job: operations in process order, scan fields and job settings.
+
+    singulation: "lines", "contours" or None (off); cells: cells on the sheet; notes: what the
+    generator decided (one line each); rejects: what the failing cells changed (or None)."""
 
     operations: tuple[Operation, ...]
     fields: ScanFields
     sheet_mm: tuple[float, float]
     field_move_s: float
     start_xy: tuple[float, float] = (0.0, 0.0)
-    info: dict[str, Any] = field(default_factory=dict)
+    singulation: str | None = None
+    cells: int = 0
+    notes: tuple[str, ...] = ()
+    rejects: RejectOutcome | None = None
 
     def operation(self, name: str) -> Operation:
         for op in self.operations:

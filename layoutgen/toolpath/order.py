@@ -7,8 +7,12 @@ zigzags through pairs of neighbouring rows, a greedy nearest-neighbour walk for 
 each with its start points chosen for its neighbours (nearest start, then coordinate descent on
 the real jump lengths); the winner is refined by a local search (windowed 2-opt and Or-opt moves
 on the real entry and exit points, vectorised with numpy) alternating with the start choice.
-Line sets: serpentine (each row of lines alternates direction when the pass count leaves the
-laser at the far end). Callers keep the old order when the new one is not shorter.
+Line sets (`order_lines`): each line is a stop entered at either end (left at the far end after
+an odd pass count, at the same end after an even one); the candidates are the serpentine (rows of
+lines, alternate rows reversed) and a greedy nearest-neighbour walk over the line ends
+(`greedy_stops`), each refined like the contours (end choice by coordinate descent, 2-opt and
+Or-opt on the real entry and exit points), so the order is never longer than the greedy walk.
+Callers keep the old order when the new one is not shorter.
 """
 
 from __future__ import annotations
@@ -555,3 +559,134 @@ def serpentine_lines(a: np.ndarray, b: np.ndarray, passes: int, entry: np.ndarra
                 if length < best_len - 1e-12:
                     best, best_len = (order, rev), length
     return best
+
+
+def greedy_stops(first: np.ndarray, exit_: np.ndarray, entry: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy nearest-neighbour walk over stops with S ways in: first, exit_ (n, S, 2) where
+    stop i is entered and left for choice s. From `entry`, always the nearest way in of an
+    unvisited stop. Returns (order, choice). One numpy pass over the unvisited stops per step
+    (callers keep sets to GREEDY_MAX stops)."""
+    n = len(first)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    fz, xz = _z(first), _z(exit_)
+    n_s = fz.shape[1]
+    flat = fz.reshape(-1)
+    alive = np.ones(n * n_s, bool)
+    pos = complex(_z(np.asarray(entry, float).reshape(2)))
+    order = np.empty(n, np.int64)
+    choice = np.empty(n, np.int64)
+    for t in range(n):
+        d = np.where(alive, np.abs(flat - pos), np.inf)
+        k = int(np.argmin(d))
+        i, c = divmod(k, n_s)
+        order[t], choice[t] = i, c
+        alive[i * n_s:(i + 1) * n_s] = False
+        pos = complex(xz[i, c])
+    return order, choice
+
+
+def line_stops(a: np.ndarray, b: np.ndarray, passes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, exit) (n, 2, 2) of straight lines a -> b entered at a (choice 0) or b (1): an odd
+    pass count leaves the laser at the far end, an even one back where it started."""
+    first = np.stack([a, b], axis=1)
+    exit_ = np.stack([b, a], axis=1) if passes % 2 else first
+    return first, exit_
+
+
+FLIP_TWO_OPT_MAX = 400  # line sets up to this size get the full 2-opt with flips (n^2 table)
+
+
+def two_opt_flip(first: np.ndarray, exit_: np.ndarray, entry: np.ndarray,
+                 target: np.ndarray | None = None, rounds: int = 100
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Full 2-opt on stops that can be walked backwards, such as lines after an odd pass count
+    (entered at the far end, they are left at the near one): reversing positions i+1 .. j walks
+    that stretch backwards, each stop flipped, so only the two jumps at its ends change. first,
+    exit_ (n, 2) in the given order; returns (order, flipped). Each round applies the best
+    non-overlapping improving moves (every pair i < j scored at once, n^2). `target`: where
+    the walk goes after its last stop (the next field), counted as a last jump."""
+    n = len(first)
+    order = np.arange(n, dtype=np.int64)
+    flip = np.zeros(n, bool)
+    if n < 2:
+        return order, flip
+    fz, xz = _z(first), _z(exit_)
+    ez = complex(_z(np.asarray(entry, float).reshape(2)))
+    for _ in range(rounds):
+        F = np.where(flip, xz[order], fz[order])
+        X = np.where(flip, fz[order], xz[order])
+        Xp = np.r_[ez, X]  # position t: where the laser stands before stop t (t = 0..n)
+        end = np.nan if target is None else complex(_z(np.asarray(target, float).reshape(2)))
+        Fn = np.r_[F, end]  # stop after position j (the target, or none, after the last)
+        i = np.arange(n)[:, None]  # reverse stops i .. j (0-based), i <= j
+        j = np.arange(n)[None, :]
+        old = np.abs(Xp[i] - F[i]) + np.nan_to_num(np.abs(X[j] - Fn[j + 1]))
+        new = np.abs(Xp[i] - X[j]) + np.nan_to_num(np.abs(F[i] - Fn[j + 1]))
+        gain = np.where(j > i, old - new, 0.0)
+        best_j = np.argmax(gain, axis=1)
+        best = gain[np.arange(n), best_j]
+        if not np.any(best > _EPS):
+            break
+
+        def move(c: int, to: np.ndarray = best_j) -> None:
+            a, b = c, int(to[c])
+            order[a:b + 1] = order[a:b + 1][::-1]
+            flip[a:b + 1] = ~flip[a:b + 1][::-1]
+
+        # spans in positions (the entry is 0, stop t is t + 1): the stops before and after
+        if not _apply(best, np.arange(n), best_j + 2, move, n + 1):
+            break
+    return order, flip
+
+
+def order_lines(a: np.ndarray, b: np.ndarray, passes: int, entry: np.ndarray,
+                target: np.ndarray | None = None, refine: int = 3
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Order and direction (reversed: marked b -> a) of straight lines walked from `entry`:
+    the shortest of the serpentine and the greedy walk (up to GREEDY_MAX lines), each with its
+    ends chosen by coordinate descent and refined by local search (and, after an odd pass
+    count, 2-opt with flips). Never longer than either. `target`: where the laser goes next
+    (the next field), its jump counted too."""
+    n = len(a)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    entry = np.asarray(entry, float).reshape(2)
+    first, exit_ = line_stops(a, b, passes)
+    fz, xz = _z(first), _z(exit_)
+    inner = np.zeros((n, 2))
+    ez = complex(_z(entry))
+    tz = None if target is None else complex(_z(np.asarray(target, float).reshape(2)))
+
+    def cost_of(o: np.ndarray, s: np.ndarray) -> float:
+        c = _cost(fz[o], xz[o], inner[o], s, ez)
+        return c if tz is None else c + abs(xz[o[-1], s[-1]] - tz)
+
+    o, r = serpentine_lines(a, b, passes, entry)
+    cands = [(o, r.astype(np.int64))]
+    if n <= GREEDY_MAX:
+        cands.append(greedy_stops(first, exit_, entry))
+    best = None
+    for o, s in cands:
+        o, s = np.asarray(o, np.int64), np.asarray(s, np.int64)
+        cost = cost_of(o, s)
+        s2 = choose_starts(fz[o], xz[o], inner[o], entry, s)
+        c2 = cost_of(o, s2)
+        if c2 < cost:
+            s, cost = s2, c2
+        for _ in range(refine):
+            r2 = local_search(fz[o, s], xz[o, s], entry)
+            o2, s2 = o[r2], s[r2]
+            if passes % 2 and n <= FLIP_TWO_OPT_MAX:
+                r3, fl = two_opt_flip(fz[o2, s2], xz[o2, s2], entry, target)
+                o2, s2 = o2[r3], np.where(fl, 1 - s2[r3], s2[r3])
+            s2 = choose_starts(fz[o2], xz[o2], inner[o2], entry, s2)
+            c2 = cost_of(o2, s2)
+            if not c2 < cost - _EPS:
+                break
+            o, s, cost = o2, s2, c2
+        if best is None or cost < best[0] - _EPS:
+            best = (cost, o, s)
+    assert best is not None
+    return best[1], best[2].astype(bool)
