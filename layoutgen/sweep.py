@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from layoutgen.deck import Deck, with_values
@@ -13,6 +16,20 @@ COLUMNS = ["value", "layers", "capacity_mAh", "energy_mWh", "thickness_mm", "ved
            "ved_unpackaged_Wh_per_L", "note"]
 MAX_POINTS = 10000
 MAX_VALUE = 1e12  # sweep ends and step: far past every deck key's range
+
+
+@dataclass(frozen=True)
+class SweepTable:
+    """One row per swept value: the product's figures there, or a note why none."""
+
+    param: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (`size sweep --json`, the plot)."""
+        return {"param": self.param, "columns": list(self.columns),
+                "rows": [list(r) for r in self.rows]}
 
 
 def sweep_values(start: float, stop: float, step: float) -> list[float]:
@@ -34,7 +51,7 @@ def sweep_values(start: float, stop: float, step: float) -> list[float]:
 
 
 def run_sweep(deck: Deck, param: str, start: float, stop: float, step: float,
-              query: Callable[[Deck], Any]) -> dict[str, Any]:
+              query: Callable[[Deck], Any]) -> SweepTable:
     """Evaluate `query(deck with param = v)` for each value; unreachable points get a note."""
     flat = deck.flat()
     if param not in flat:
@@ -62,17 +79,14 @@ def run_sweep(deck: Deck, param: str, start: float, stop: float, step: float,
             round(p.thickness_mm, 4), round(p.ved_Wh_per_L, 2),
             round(p.ved_unpackaged_Wh_per_L, 2), "",
         ])
-    return {"param": param, "columns": COLUMNS, "rows": rows}
+    return SweepTable(param, tuple(COLUMNS), tuple(tuple(r) for r in rows))
 
 
-def sweep_csv(table: dict[str, Any]) -> str:
+def sweep_csv(table: SweepTable) -> str:
     """The sweep as CSV text (first column named after the parameter)."""
-    import csv
-    import io
-
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([table["param"], *table["columns"][1:]])
-    for row in table["rows"]:
+    w.writerow([table.param, *table.columns[1:]])
+    for row in table.rows:
         w.writerow(["" if x is None else x for x in row])
     return buf.getvalue()

@@ -11,7 +11,7 @@ import typer
 try:  # typer >= 0.20 vendors its own click
     from typer._click import exceptions as click_exc
 except ImportError:  # pragma: no cover - older typer on plain click
-    from click import exceptions as click_exc
+    from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from layoutgen import fileio
 from layoutgen.cli import (
@@ -77,8 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with fileio.signal_handlers():
             rv = app(args=args, prog_name="layoutgen", standalone_mode=False)
-            if fileio.pending_signal() is not None:  # its exception was swallowed somewhere
-                raise fileio.Interrupted(fileio.pending_signal())
+            pending = fileio.pending_signal()
+            if pending is not None:  # its exception was swallowed somewhere
+                raise fileio.Interrupted(pending)
     except fileio.Interrupted as exc:
         _interrupted(exc.signum)
     except LayoutgenError as exc:
@@ -107,9 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, getattr(click_exc, "Abort", KeyboardInterrupt)):
         _interrupted(fileio.pending_signal() or signal.SIGINT)
     except Exception:
-        if fileio.pending_signal() is None:
+        pending = fileio.pending_signal()
+        if pending is None:
             raise
-        _interrupted(fileio.pending_signal())  # a library turned the interrupt into its own error
+        _interrupted(pending)  # a library turned the interrupt into its own error
     finally:
         fileio.LIFT_LIMITS.reset(token)
         fileio._INPUTS.reset(seen)

@@ -15,6 +15,7 @@ import typer
 
 from layoutgen.cli.common import RulesOpt, SetOpt, flag
 from layoutgen.deck import field_choices, field_help
+from layoutgen.product import OUTLINE_KINDS
 from layoutgen.shapes import CellShape
 from layoutgen.sheet_request import SheetRequest, cell_outline, sheet_inputs
 from layoutgen.stages import SheetInputs
@@ -32,8 +33,8 @@ CellOpt = Annotated[
     typer.Option("--cell", help="Cell outline WxH (singulation cut); the diameter for circles."),
 ]
 ShapeOpt = Annotated[
-    str | None, typer.Option("--shape", help="rect | rounded | circle (default rect, or polygon "
-                                             "with --polygon).")]
+    str | None, typer.Option("--shape", help=f"{' | '.join(OUTLINE_KINDS)} (default rect, or "
+                                             "polygon with --polygon).")]
 RadiusOpt = Annotated[str, typer.Option("--corner-radius", help="Corner radius (rounded).")]
 PolygonOpt = Annotated[
     str | None, typer.Option("--polygon", help="Cell outline from a file: .wkt/.txt or .dxf.")]

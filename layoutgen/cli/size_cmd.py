@@ -141,13 +141,12 @@ def register(app: typer.Typer) -> None:
         if csv:
             write_text(csv, sweep_csv(table))
         if plot:
-            sweep_plot(table, plot)
+            sweep_plot(table.as_dict(), plot)
         if as_json:
-            print_json(table)
+            print_json(table.as_dict())
             return
-        cols = table["columns"]
-        typer.echo("  ".join(f"{c:>14}" for c in cols))
-        for row in table["rows"]:
+        typer.echo("  ".join(f"{c:>14}" for c in table.columns))
+        for row in table.rows:
             typer.echo("  ".join(f"{'' if v is None else v:>14}" for v in row))
 
     app.add_typer(size_app, name="size")
