@@ -201,3 +201,26 @@ def test_job_and_flags_size_through_one_implementation(tmp_path) -> None:
     job = load_job(over)
     with pytest.raises(Exception, match=r"over\.toml: product\.layers = 90: .*at most \d+ layers"):
         size_product(job, resolve_deck(job))
+
+
+def test_one_outline_reader_names_flags_or_job_keys(tmp_path) -> None:
+    """product.outline_of serves `--cell`, `--footprint` and a job's product.footprint alike;
+    its errors name what the user wrote."""
+    from layoutgen.errors import LayoutgenError
+    from layoutgen.job import load_job
+    from layoutgen.product import OutlineNames, footprint_of_job, outline_of
+
+    assert outline_of("circle", "12") == outline_of("circle", "12x12")
+    with pytest.raises(LayoutgenError, match=r"^--cell 12x10: a circle takes one diameter"):
+        outline_of("circle", "12x10")
+    with pytest.raises(LayoutgenError, match=r"^--footprint is required"):
+        outline_of("rect", None, names=OutlineNames(size="--footprint"))
+    with pytest.raises(LayoutgenError, match=r"^--shape hexagon: unknown"):
+        outline_of("hexagon", "10x10")
+    job = tmp_path / "job.toml"
+    job.write_text("[product]\nname='x'\nshape='circle'\nfootprint='12x10'\n")
+    with pytest.raises(LayoutgenError, match=r"job\.toml: product\.footprint = '12x10': a circle"):
+        footprint_of_job(load_job(job))
+    job.write_text("[product]\nname='x'\nshape='rounded'\nfootprint='10x8'\n"
+                   "corner_radius_mm=2\n")
+    assert footprint_of_job(load_job(job)) == outline_of("rounded", "10x8", 2.0)
