@@ -16,6 +16,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -146,8 +147,10 @@ def million(tmp: Path) -> None:
     print(f"passing cells {s['passing_cells']:,}: {s['products']:,} products, bound "
           f"{s['upper_bound']:,} ({100 * s['of_upper_bound']:.3f} %), naive "
           f"{s['naive']['products']:,}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"wall {wall:.1f} s, cpu {cpu:.1f} s, peak RSS {after.ru_maxrss / 1024:.0f} MiB "
-          "(largest child so far, resource.getrusage)")
+          f"(largest child so far, resource.getrusage); load average {load} on "
+          f"{os.cpu_count()} cores")
     t0 = time.perf_counter()
     rep = check_stacks(read_maps(maps), read_stacks_csv(out / "stacks.csv"), target_mah=10,
                        retention=0.95, n_min=21, n_max=21, max_impedance_spread=0.1,

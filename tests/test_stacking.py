@@ -404,3 +404,19 @@ def test_report_section_renders_with_its_pictures(tmp_path: Path) -> None:
     html_text = render_section(sec, tmp_path / "out")
     assert "<section id" in html_text and html_text.count("data:image/png;base64") == 2
     assert f"{r.n_stacks:,}" in html_text or str(r.n_stacks) in html_text
+
+
+def test_job_gives_target_n_and_order_and_the_lot_plan(tmp_path: Path) -> None:
+    job = Path(__file__).resolve().parents[1] / "examples" / "wearable_patch.toml"
+    maps = [write_map(sheet_frame(f"W{i}", 17, 18, 20 + i, capacity_mah=1.6831),
+                      tmp_path / f"w{i}.csv") for i in range(4)]
+    r = stack_cells(StackRequest(maps=tuple(map(str, maps)), job=str(job)))
+    assert (r.spec.n_min, r.target.capacity_mah, r.target.retention) == (7, 10, 0.95)
+    lot = r.lot
+    assert lot.order == 20000 and lot.sheets_measured == 4 and lot.products_made == r.n_stacks
+    assert abs(lot.products_per_sheet_mean * 4 - r.n_stacks) < 1e-6
+    assert lot.more_sheets >= lot.more_sheets_expected >= (20000 - r.n_stacks) // 120
+    write_stack_outputs(r, tmp_path / "out")
+    assert _verify(tmp_path, maps, "out", 10, 0.95, (7, 7), 0.1, 20) == r.n_stacks
+    d = json.loads((tmp_path / "out" / "stack_summary.json").read_text())
+    assert d["lot"]["more_sheets"] == lot.more_sheets and d["upper_bound"] == r.bounds.upper

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from layoutgen.cli.common import JsonOpt, RulesOpt, SetOpt, flag, print_json, print_table
+from layoutgen.cli.common import JsonOpt, RulesOpt, flag, print_json, print_table
 from layoutgen.cli.size_cmd import (
     CapacityOpt,
     FootprintOpt,
@@ -19,6 +19,13 @@ from layoutgen.cli.size_cmd import (
 from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.stacking.stage import StackRequest, stack_and_write, summary_rows
 from layoutgen.stacking.target import Options
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="A stack limit stack.KEY=VALUE (max_impedance_spread, "
+                               "max_ocv_spread_mv, cells, confidence, seed) or a deck key "
+                               "section.key=value (repeatable)."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +46,8 @@ def register(app: typer.Typer) -> None:
             "--products", help="Order size for the lot plan (default: the job's "
                                "lot.products, else 1000).")] = None,
         limits: Annotated[str | None, typer.Option(
-            "--limits", help="TOML file of stack limits ([stack] keys, see docs/stacking.md)."
+            "--limits", help="TOML file of stack limits: a 'stack' table of the stack.* keys "
+                             "(docs/stacking.md)."
         )] = None,
         out: Annotated[str, typer.Option("--out", "-o", help="Output folder.")] = "out",
         overwrite: Annotated[bool, flag("--overwrite", help="Replace files layoutgen wrote "
