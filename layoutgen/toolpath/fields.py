@@ -1,10 +1,10 @@
-"""Scan fields: the job split into galvo fields of `laser.field_mm` with a move between them.
+"""Scan fields on the laser job's side: the layout's field plan as a grid, marks split at it.
 
-Fields are columns along x, each split into rows along y (the layout's FIELD structure). Every
-closed contour group (a cell's scribes and cut, a fiducial) belongs whole to the field holding its
-centre; boundaries are placed in the streets, so no contour is split. Straight lines that cross a
-boundary are split there, the pieces overlapping by the stitch overlap. Each field's marks must
-fit in one galvo field: its window is the bounding box of what it marks, centred in the field.
+The fields themselves are planned once, for the layout and the laser together
+(`layoutgen.fields`; `SheetLayout.fields`): columns along x, each split into rows along y. Here
+they become a `FieldGrid` (`grid_from_rects`) that places points in fields, straight lines
+that cross a boundary are split there, the pieces overlapping by the stitch overlap
+(`split_lines`), and each field's window is the bounding box of what it marks (`windows`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from layoutgen.errors import LayoutgenError
-
-_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -66,74 +62,6 @@ class FieldGrid:
             rows = np.arange(len(ye) - 1)
             order.extend(base[c] + (rows if c % 2 == 0 else rows[::-1]))
         return np.array(order, np.int64)
-
-
-def _merged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of the open intervals (lo, hi): sorted disjoint starts and ends."""
-    if not len(lo):
-        return np.zeros(0), np.zeros(0)
-    o = np.argsort(lo, kind="stable")
-    lo, hi = lo[o], hi[o]
-    run = np.maximum.accumulate(hi)
-    new = np.r_[True, lo[1:] >= run[:-1]]
-    return lo[new], np.maximum.reduceat(hi, np.flatnonzero(new))
-
-
-def _cuts(lo: np.ndarray, hi: np.ndarray, a: float, b: float, size: float, stitch: float
-          ) -> np.ndarray:
-    """Boundaries a = c0 < ... = b along one axis.
-
-    A boundary in a street (a gap between the contour extents) lets the marks on each side
-    reach it (plus half the stitch overlap for split lines); where no street is in reach the
-    boundary goes between contour centres and the contours overhang it by their half-extent.
-    """
-    starts, ends = _merged(lo, hi)
-    gap_lo = np.r_[-np.inf, ends]
-    gap_hi = np.r_[starts, np.inf]
-    half = float(np.max(hi - lo)) / 2 if len(lo) else 0.0
-    cuts = [a]
-    over_prev = 0.0  # how far marks of the previous field reach below its boundary
-    p = a
-    while b - p > _EPS:
-        reach = size - over_prev - stitch / 2  # farthest boundary placed in a street
-        if p + reach >= b - _EPS:
-            cuts.append(b)
-            break
-        c = None
-        j = int(np.searchsorted(gap_lo, p + reach, "left")) - 1  # last street starting in reach
-        while j >= 0 and gap_hi[j] > p + _EPS:
-            end = min(gap_hi[j], p + reach)
-            cand = end if gap_lo[j] <= p + _EPS else 0.5 * (gap_lo[j] + end)
-            if cand > p + _EPS:
-                c = cand
-                break
-            j -= 1
-        if c is not None:
-            over = stitch / 2
-        else:  # no street in reach: cut between centres; contours overhang by half their size
-            over = max(half, stitch / 2)
-            c = p + size - over_prev - over
-            if c <= p + _EPS:
-                raise LayoutgenError(
-                    f"laser.field_mm = {size:g}: a cell's marks ({2 * half:.4g} mm across) do "
-                    "not fit in one scan field")
-        cuts.append(c)
-        over_prev = over
-        p = c
-    return np.array(cuts)
-
-
-def plan_fields(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, area: tuple[float, float,
-                float, float], size: float, stitch: float) -> FieldGrid:
-    """Field grid over `area` (x0, y0, x1, y1) for contour groups with extents lo/hi (n, 2)."""
-    x0, y0, x1, y1 = area
-    xe = _cuts(lo[:, 0], hi[:, 0], x0, x1, size, stitch)
-    col = np.clip(np.searchsorted(xe, centre[:, 0], "right") - 1, 0, len(xe) - 2)
-    ye = []
-    for c in range(len(xe) - 1):
-        m = col == c
-        ye.append(_cuts(lo[m, 1], hi[m, 1], y0, y1, size, stitch))
-    return FieldGrid(xe, tuple(ye))
 
 
 def grid_from_rects(rects: np.ndarray) -> FieldGrid | None:

@@ -435,7 +435,7 @@ def build_toolpath(layout, rejects: Rejects | None = None) -> Toolpath:  # noqa:
     stitch = las.stitch_overlap_um / 1000
 
     iso_tpl = _isolation_templates(layout) if "isolation" in enabled else None
-    mode, seg, mode_notes = ("contours", None, [])
+    mode, seg, mode_notes = "contours", None, list[str]()
     if "singulation" in enabled:
         mode, seg, mode_notes = singulation_mode(layout)
     notes += mode_notes

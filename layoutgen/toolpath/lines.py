@@ -17,7 +17,7 @@ _OFF = np.int64(1) << 31  # keeps coordinates positive inside the packed sort ke
 _NO = np.int64(1) << 45  # "no cut on this side yet"
 
 
-def _nm(v: np.ndarray | float) -> np.ndarray:
+def _nm(v: np.ndarray | float | tuple[float, ...]) -> np.ndarray:
     return np.rint(np.asarray(v, float) * NM).astype(np.int64)
 
 

@@ -415,7 +415,6 @@ class RejectOutcome:
     failing: int
     marked: int
     skipped: int
-    unknown_ids: int
     time_saved_s: float
 
 

@@ -88,6 +88,7 @@ def serpentine(points: np.ndarray, rows: np.ndarray, entry: np.ndarray) -> np.nd
             length = tour_length(points, order, entry)
             if length < best_len - 1e-12:
                 best, best_len = order, length
+    assert best is not None
     return best
 
 
@@ -121,6 +122,7 @@ def zigzag(points: np.ndarray, rows: np.ndarray, entry: np.ndarray, offset: int 
                 length = inner + float(np.hypot(*(points[cand[0]] - entry)))
                 if length < best_len - 1e-12:
                     best, best_len = cand, length
+    assert best is not None
     return best
 
 
@@ -355,11 +357,11 @@ def local_search(first: np.ndarray, exit_: np.ndarray, entry: np.ndarray,
         np.add.at(d, np.clip(seeds - reach, 0, m), 1)
         np.add.at(d, np.clip(seeds + reach + 2, 0, m), -1)
         start = np.cumsum(d)[:m] > 0
-    active = {k: start.copy() for k in kinds}
+    todo = {k: start.copy() for k in kinds}
     for _ in range(rounds):
         moved = False
         for kind in kinds:
-            act = active[kind]
+            act = todo[kind]
             if not act.any():
                 continue
             F = np.concatenate([entry, first[order]])
@@ -377,7 +379,7 @@ def local_search(first: np.ndarray, exit_: np.ndarray, entry: np.ndarray,
                 d[max(lo - reach, 0)] += 1
                 d[min(hi + reach + 1, m)] -= 1
             dirty = np.cumsum(d)[:m] > 0
-            for a in active.values():
+            for a in todo.values():
                 a |= dirty
         if not moved:
             break
@@ -407,6 +409,7 @@ def order_points(points: np.ndarray, entry: np.ndarray, rows: np.ndarray | None 
         length = tour_length(points, c, entry)
         if length < best_len - 1e-12:
             best, best_len = c, length
+    assert best is not None
     return best
 
 
@@ -432,9 +435,9 @@ def choose_starts(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, entry
     if n == 0:
         return np.zeros(0, np.int64)
     first, exit_ = _z(first), _z(exit_)
-    entry = complex(_z(np.asarray(entry, float).reshape(2)))
+    ez = complex(_z(np.asarray(entry, float).reshape(2)))
     if start is None:
-        ref = np.r_[entry, exit_[:-1].mean(axis=1)]
+        ref = np.r_[ez, exit_[:-1].mean(axis=1)]
         start = np.argmin(np.abs(first - ref[:, None]) + inner, axis=1)
     s = np.asarray(start, np.int64).copy()
     k = np.arange(n)
@@ -446,7 +449,7 @@ def choose_starts(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, entry
                 continue
             xs = exit_[k, s]
             fs = first[k, s]
-            prev = np.r_[entry, xs][i]  # exit of the stop before (the entry for stop 0)
+            prev = np.r_[ez, xs][i]  # exit of the stop before (the entry for stop 0)
             nxt = np.r_[fs[1:], np.nan][i]  # start of the stop after (none after the last)
             out = np.abs(exit_[i] - nxt[:, None])
             c = np.abs(first[i] - prev[:, None]) + inner[i] + np.nan_to_num(out)
@@ -490,6 +493,7 @@ def order_cells(first: np.ndarray, exit_: np.ndarray, inner: np.ndarray, centre:
         c = _cost(first[o], exit_[o], inner[o], s, ez)
         if best is None or c < best[0] - _EPS:
             best = (c, o, s)
+    assert best is not None
     _, o, s = best
     s = choose_starts(first[o], exit_[o], inner[o], entry, s)
     cost = _cost(first[o], exit_[o], inner[o], s, ez)
@@ -558,6 +562,7 @@ def serpentine_lines(a: np.ndarray, b: np.ndarray, passes: int, entry: np.ndarra
                 length = jump_length(start, exit_, entry)
                 if length < best_len - 1e-12:
                     best, best_len = (order, rev), length
+    assert best is not None
     return best
 
 
