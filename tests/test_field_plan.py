@@ -92,6 +92,13 @@ def test_layout_and_laser_show_the_same_fields(name: str, tmp_path: Path) -> Non
     assert job["fields"]["count"] == len(layout.fields)
     recs = {r["field"] for op in job["operations"] for r in op["records"] if "field" in r}
     assert recs == used
+    for op, jop in zip(tp.operations, job["operations"], strict=True):  # cells per stroke
+        marks = [r for r in jop["records"] if "mark" in r]
+        sc = jop["stroke_cells"]
+        assert len(sc["offsets"]) == len(marks) + 1 == op.strokes + 1
+        assert sc["ids"] == op.stroke_cells.ids.tolist()
+        if op.kind in ("contours", "lines"):
+            assert min(np.diff(sc["offsets"])) >= 1  # every cut names a cell
 
 
 def test_the_big_sheet_plans_fewer_fields_than_before() -> None:

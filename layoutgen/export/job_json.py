@@ -130,6 +130,9 @@ def write_job_json(tp: Toolpath, path: str | Path, machine: Machine | None = Non
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fh.write(text[:-2].encode("utf-8") + b',\n"operations": [\n')
         for i, (op, meta) in enumerate(zip(tp.operations, ops, strict=True)):
+            sc = op.stroke_cells  # cell ids each stroke marks, in record order (ragged)
+            meta = {**meta, "stroke_cells": {"offsets": sc.offsets.tolist(),
+                                             "ids": sc.ids.tolist()}}
             m = json.dumps(meta, allow_nan=False)
             fh.write((("," if i else "") + m[:-1] + ',\n"records": [').encode("utf-8"))
             paths = op.paths
