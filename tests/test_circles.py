@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from layoutgen import shapes as S
@@ -18,14 +17,13 @@ from layoutgen.tiling import circles as C
 from layoutgen.tiling.verify import verify_placements
 
 _REL = "benchmarks/circles/circles_in_square.tsv"
-TABLE = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / _REL,
-                          Path("/work/shared") / _REL) if p.is_file()),
-             Path(__file__).resolve().parents[2] / "shared" / _REL)
+TABLE = Path(__file__).resolve().parents[2] / "shared" / _REL  # the shared folder beside the repo
 
 
 def _specht() -> dict[int, float]:
     if not TABLE.is_file():
-        pytest.skip("benchmark table not present")
+        pytest.skip(f"Specht's circles-in-a-square table not found at {TABLE} (the shared "
+                    "benchmarks folder sits beside the repository)")
     rows = [line.split("\t") for line in TABLE.read_text().splitlines()[1:]]
     return {int(r[0]): float(r[2]) for r in rows if r and r[0].strip().isdigit()}
 
@@ -127,12 +125,10 @@ def test_oler_bound_values() -> None:
     assert C.oler_bound(-0.1, 3, 1) == 0
 
 
-def test_million_circles_fast_and_deterministic() -> None:
-    t = time.perf_counter()
+def test_million_circles_deterministic() -> None:
+    # its time: benchmarks/timings.py (circles_1M)
     x, y, strategy, bound, _ = C.pack_circles(1101, 1101, 1.0, kerf=0.1)
-    dt = time.perf_counter() - t
     assert len(x) > 1_000_000 and bound >= len(x)
-    assert dt < 2.0, dt  # typically ~0.2 s
     x2, y2, *_ = C.pack_circles(1101, 1101, 1.0, kerf=0.1)
     assert np.array_equal(x, x2) and np.array_equal(y, y2)
     rep = verify_placements(S.circle(1.0), x, y, 0, usable=shapely.box(0, 0, 1101, 1101),
@@ -160,6 +156,5 @@ def test_random_instances_verify_and_respect_bound(W, H, d, k, ex, ey) -> None:
     # lengths on the 1 nm grid, the diameter on the 2 nm grid (as `shapes.circle` requires)
     W, H, k, ex, ey = (round(v, 6) for v in (W, H, k, ex, ey))
     d = round(d * 500_000) / 500_000
-    if W - 2 * ex <= 0 or H - 2 * ey <= 0:
-        return
+    assume(W - 2 * ex > 0 and H - 2 * ey > 0)
     _pack_and_verify(W, H, d, kerf=k, ex=ex, ey=ey)

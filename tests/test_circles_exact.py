@@ -7,7 +7,6 @@ floats: centres r <= x <= W - r, r <= y <= H - r, every pair at squared distance
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from decimal import Decimal, getcontext
 from fractions import Fraction
@@ -237,10 +236,8 @@ def test_huge_sizes_stay_exact() -> None:
     pack_checked(2**45, 3 * 10**11, 10**11, 12_345)
 
 
-def test_300mm_sheet_of_1mm_circles_is_quick() -> None:
-    t = time.perf_counter()
+def test_300mm_sheet_of_1mm_circles() -> None:
+    # its time: benchmarks/timings.py (circles_exact_300mm)
     x, y, _, bound, _ = C.pack_circles_nm(300_000_000, 300_000_000, 1_000_000, 0)
-    dt = time.perf_counter() - t
     assert len(x) > 100_000 and bound >= len(x)
-    assert dt < 2.0, dt  # typically ~0.05 s
     assert violations(x, y, 300_000_000, 300_000_000, 1_000_000, 0) == []

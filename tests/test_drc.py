@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import klayout.db as db
 import numpy as np
 import pytest
@@ -225,7 +223,8 @@ def test_missing_layer_and_open_ring(tmp_path) -> None:
     assert found.get("ISOLATION.closed") == 4
 
 
-def test_ten_thousand_cells_in_seconds(tmp_path) -> None:
+def test_ten_thousand_cells(tmp_path) -> None:
+    # its time: benchmarks/timings.py (drc_10k)
     deck = load_deck([], ["sheet.width_mm=200", "sheet.length_mm=200", "sheet.edge_x_mm=0",
                           "sheet.edge_y_mm=0", "tiling.kerf_um=100"])
     shape = rect(1.9, 1.9)
@@ -233,9 +232,7 @@ def test_ten_thousand_cells_in_seconds(tmp_path) -> None:
     assert t.count == 10_000
     for flat in (False, True):
         _, gds, man = write(tmp_path, t, shape, deck, flat=flat)
-        t0 = time.perf_counter()
         rep = run_drc(gds, deck, man)
-        assert time.perf_counter() - t0 < 5.0
         assert rep.ok and rep.cell_count == 10_000
 
 

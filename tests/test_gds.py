@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 
 import klayout.db as db
@@ -216,10 +215,8 @@ def test_irregular_placements_become_single_references(tmp_path) -> None:
 def test_million_cells_under_a_megabyte(tmp_path) -> None:
     shape = rect(1.9, 1.9)
     t = grid(shape, BIG, nx=1000, ny=1000)
-    t0 = time.perf_counter()
-    L = build_layout(t, shape, BIG)
+    L = build_layout(t, shape, BIG)  # its time: benchmarks/timings.py (gds_1M)
     info = write_layout(L, tmp_path / "m.gds", oasis=True)
-    assert time.perf_counter() - t0 < 5.0
     assert info.gds_bytes < 1_000_000 and info.arrays == 1
     ly = read(info.gds_path)
     (inst,) = list(ly.top_cell().each_inst())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
@@ -15,8 +14,6 @@ from layoutgen import shapes as S
 from layoutgen.errors import LayoutgenError
 from layoutgen.tiling import keepouts as K
 from layoutgen.tiling.verify import verify_placements
-
-HAVE_RECT = importlib.util.find_spec("layoutgen.tiling.rect.packing") is not None
 
 
 def _grid_packer(w: float, h: float, kerf: float):
@@ -96,16 +93,17 @@ def test_polygons_with_keepout() -> None:
     _check(res, tri, usable, keepouts, kerf)
 
 
-@pytest.mark.skipif(not HAVE_RECT, reason="rect_packing not available")
 def test_rect_packer_adapter() -> None:
     usable, kerf = (0.0, 0.0, 80.0, 50.0), 0.2
     keepouts = [(shapely.box(30, 20, 34, 24), 0.5)]
     shape = S.rect(7, 4)
-    try:
-        packer = K.rect_block_packer(7, 4, kerf, time_limit_s=0.3)
-        packer(0, 0, 20, 20)
-    except (ImportError, AttributeError, TypeError) as exc:  # the other module is in flux
-        pytest.skip(f"rect_packing not usable: {exc}")
+    packer = K.rect_block_packer(7, 4, kerf, time_limit_s=0.3)
+    # a 20 x 20 block: 2 x 4 lying cells (2 * 7.2 <= 20.2, 4 * 4.2 <= 20.2) beside a column of
+    # 2 standing ones (14.4 + 4.2 <= 20.2) hold 10; the area bound is 20.2^2 / (7.2 * 4.2) < 14
+    x, y, r = packer(0, 0, 20, 20)
+    assert 10 <= len(x) <= 13 and set(np.asarray(r).tolist()) == {0.0, 90.0}
+    rep = verify_placements(shape, x, y, r, usable=shapely.box(0, 0, 20, 20), kerf=kerf)
+    assert rep.ok, rep.messages
     res = K.pack_with_keepouts(usable, keepouts, packer, shape=shape, kerf=kerf)
     _check(res, shape, usable, keepouts, kerf)
 

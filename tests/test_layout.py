@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import shapely
@@ -190,14 +188,12 @@ def test_rounded_mixed_rotations_from_the_engine() -> None:
     _check_fields(L, deck.laser.field_mm)
 
 
-def test_million_cells_lay_out_fast() -> None:
+def test_million_cells_lay_out() -> None:
     deck = load_deck([], ["sheet.width_mm=2000", "sheet.length_mm=2000", "sheet.edge_x_mm=0",
                           "sheet.edge_y_mm=0", "tiling.kerf_um=100"])
     t = grid(rect(1.9, 1.9), deck)
     assert t.count == 1_000_000
-    t0 = time.perf_counter()
-    L = build_layout(t, rect(1.9, 1.9), deck)
-    assert time.perf_counter() - t0 < 5.0
+    L = build_layout(t, rect(1.9, 1.9), deck)  # its time: benchmarks/timings.py (layout_1M)
     assert L.count == 1_000_000 and len(L.fields) == 400
     assert np.bincount(L.field).min() == 2500  # 50 x 50 cells per field
 

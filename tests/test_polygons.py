@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from layoutgen import shapes as S
@@ -113,24 +113,19 @@ def convex_polygons(draw):
     rad = np.array(draw(st.lists(st.floats(2, 6), min_size=n, max_size=n)))
     v = np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])
     hull = shapely.MultiPoint(v).convex_hull
-    if hull.geom_type != "Polygon" or hull.area < 2:
-        return None
+    assume(hull.geom_type == "Polygon" and hull.area >= 2)
     return S.polygon(np.asarray(hull.exterior.coords))
 
 
 @given(shape=convex_polygons(), W=st.floats(10, 60), H=st.floats(10, 60), k=st.floats(0, 1))
 @settings(max_examples=6, deadline=None)
 def test_random_convex_polygons_verify(shape, W, H, k) -> None:
-    if shape is None:
-        return
     _pack(shape, W, H, k)
 
 
 @given(shape=convex_polygons(), k=st.floats(0, 1), seed=st.integers(0, 100))
 @settings(max_examples=15, deadline=None)
 def test_upper_envelope_matches_shapely(shape, k, seed) -> None:
-    if shape is None:
-        return
     v = shape.vertices
     F = P.no_fit_polygon(v, P.transform_vertices(v, 0, 0, 180), k).union(
         P.no_fit_polygon(v, v, k))

@@ -6,7 +6,6 @@ of cells, segment-by-segment (proper crossings, containment and vertex-to-segmen
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -195,10 +194,9 @@ def test_l_shape_small_sheet_uses_diagonal_nesting() -> None:
 
 def test_l_shape_issue_case_9931() -> None:
     """1000 x 700 mm sheet, edge 5, kerf 0.05: a brute-force search found 9,931."""
-    t = time.perf_counter()
+    # its time: benchmarks/timings.py (l_shape_9931)
     x, y, r, _, bound, _ = P.pack_polygons_nm(L_SHAPE, 990_000_000, 690_000_000, 50_000,
                                               (0, 90, 180, 270))
-    assert time.perf_counter() - t < 30
     assert len(x) >= 9931 and bound >= len(x)
     assert P.check_placements(P._Geom(L_SHAPE.vertices_nm), x, y, np.rint(r / 90), 990_000_000,
                               690_000_000, 50_000)

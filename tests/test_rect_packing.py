@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +23,17 @@ EPS = 1e-7
 
 
 def _data_dir() -> Path | None:
-    here = Path(__file__).resolve()
-    for cand in (
-        os.environ.get("LAYOUTGEN_PLP_DATA"),
-        here.parents[2] / "shared" / "benchmarks" / "plp",
-        here.parents[1] / "shared" / "benchmarks" / "plp",
-        Path("/work/shared/benchmarks/plp"),
-    ):
-        if cand and (Path(cand) / "CoverIA.tsv").exists():
-            return Path(cand)
-    return None
+    """The PLP benchmark folder: $LAYOUTGEN_PLP_DATA, else the shared folder beside the repo."""
+    env = os.environ.get("LAYOUTGEN_PLP_DATA")
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    cand = Path(env) if env else shared / "benchmarks" / "plp"
+    return cand if (cand / "CoverIA.tsv").is_file() else None
 
 
 DATA = _data_dir()
-needs_data = pytest.mark.skipif(DATA is None, reason="PLP benchmark data not found")
+needs_data = pytest.mark.skipif(
+    DATA is None, reason="PLP benchmark tables (CoverIA.tsv ...) not found in ../shared/benchmarks/"
+                         "plp beside the repository nor in $LAYOUTGEN_PLP_DATA")
 
 
 def _load(name: str) -> list[tuple[int, int, int, int, int]]:
@@ -457,21 +453,15 @@ def test_bound_arrays_exact_for_single_orientation():
 # ----------------------------------------------------------------------------- scale
 
 
-def test_million_cells_fast():
-    t0 = time.perf_counter()
-    res = pack_rectangles(2000.1, 2000.1, 2.0, 2.0)
-    dt = time.perf_counter() - t0
+def test_million_cells():
+    res = pack_rectangles(2000.1, 2000.1, 2.0, 2.0)  # its time: benchmarks/timings.py (rect_1M)
     assert res.count == 1_000_000 == res.upper_bound
     assert res.rects.shape == (1_000_000, 4)
-    assert dt < 2.0
     check_valid(res, 2000.1, 2000.1, 2.0, 2.0, full=False)
 
 
 def test_large_unequal_instance():
-    t0 = time.perf_counter()
-    res = pack_rectangles(2000, 2000, 3.05, 2.05)
-    dt = time.perf_counter() - t0
-    assert dt < 6.0
+    res = pack_rectangles(2000, 2000, 3.05, 2.05)  # its time: benchmarks/timings.py (rect_unequal)
     assert res.count >= (2000 // 3.05) * (2000 // 2.05)
     assert res.count <= res.upper_bound
     check_valid(res, 2000, 2000, 3.05, 2.05, full=False)

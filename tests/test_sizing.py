@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layoutgen import cellgeom, sizing
+from layoutgen import sizing
 from layoutgen.deck import load_deck, with_value
 from layoutgen.errors import LayoutgenError
-from layoutgen.shapes import area
+from layoutgen.pattern import cell_pattern
 
 DECK = load_deck()
 
@@ -64,9 +64,17 @@ def test_round_and_rounded_areas() -> None:
 
 
 def test_layout_draws_what_sizing_counts() -> None:
-    fp = sizing.footprint_of("rounded", 10, 8, 1.5)
-    p = sizing.design(fp, 1, DECK)
-    assert area(cellgeom.layer_shapes(p.cell, DECK)["CATHODE"]) == pytest.approx(p.active_area_mm2)
+    # by hand: a 10 x 8 mm footprint, r 1.5, less the 0.5 mm package border -> a 9 x 7 mm cell,
+    # r 1; the cathode sits 50 + 30 + 20 um inside it -> 8.8 x 6.8 mm, r 0.9
+    hand = 8.8 * 6.8 - (4 - math.pi) * 0.9**2  # 59.144690 mm2
+    p = sizing.design(sizing.footprint_of("rounded", 10, 8, 1.5), 1, DECK)
+    assert p.active_area_mm2 == pytest.approx(hand, rel=1e-12)
+    # what the layout draws on CATHODE: inscribed chords within the chord tolerance, so at most
+    # tolerance x arc length below the true area, in both orientations
+    slack = DECK.layout.chord_tolerance_um / 1000 * 2 * math.pi * 0.9
+    for rotation in (0.0, 90.0):
+        drawn = cell_pattern(p.cell, DECK, rotation).layers["CATHODE"]
+        assert 0 <= hand - drawn.area <= slack, (rotation, drawn.area)
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import shapely
@@ -184,15 +182,12 @@ def test_circle_streets_match_brute_force(pts, kerf: float) -> None:
     assert rep.overlaps == int((d[iu] < 0).sum())
 
 
-def test_speed_100k_polygons() -> None:
+def test_100k_polygons() -> None:
     tri = SHAPES["triangle"]
     n = 316
     gx, gy = np.meshgrid(np.arange(n) * 4.3, np.arange(n) * 2.3)
-    t = time.perf_counter()
     rep = verify_placements(tri, gx.ravel(), gy.ravel(), 0, usable=None, kerf=0.2)
-    dt = time.perf_counter() - t
-    assert rep.ok and rep.n_cells == n * n
-    assert dt < 10, dt
+    assert rep.ok and rep.n_cells == n * n  # its time: benchmarks/timings.py (verify_100k)
 
 
 def test_point_keepout_may_touch_but_not_enter() -> None:
