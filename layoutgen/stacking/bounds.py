@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class Bounds:
     window: int
     components: int       # matching components the window bound split the cells into
     unusable_cells: int   # cells no stack within the limits can hold
-    usable: np.ndarray    # bool per cell: not ruled out by the window test
+    usable: np.ndarray = field(repr=False)  # bool per cell: not ruled out by the window test
 
     @property
     def upper(self) -> int:

@@ -227,6 +227,11 @@ def stack_cells(req: StackRequest) -> StackResult:
                if target.nominal_cell_mah is not None else 0)
     cells = read_cells(tuple(Path(m) for m in req.maps), nominal)
     notes: list[str] = []
+    if cells.n == 0:
+        rows = sum(s.rows for s in cells.sheets)
+        each = target.layers if limits.cells == "fixed" and target.layers else None
+        raise LayoutgenError(f"no passing cells in the maps (0 of {rows:,} rows pass); "
+                             + (f"a stack needs {each}" if each else "nothing to stack"))
     if not cells.measured_capacity:
         if target.nominal_cell_mah is None:
             raise LayoutgenError("the maps carry no capacity_mah and no nominal cell capacity "
