@@ -316,7 +316,10 @@ def test_limits_no_pair_meets_one_line_exit_2(tmp_path: Path) -> None:
 def test_empty_pass_list_one_line_exit_2(tmp_path: Path) -> None:
     m = _map(tmp_path, "S1", [(1.0, 20.0, 4.0, False)] * 12)
     line = _error(tmp_path, [m], "--capacity", "2", "--layers", "2")
-    assert "no passing cells in the maps (0 of 12 rows pass)" in line
+    assert "no passing cells in the maps (0 of 12 rows pass); a stack needs 2" in line
+    (tmp_path / "head.csv").write_text("sheet,id,impedance_ohm,ocv_v,pass\n")
+    line = _error(tmp_path, [tmp_path / "head.csv"], "--capacity", "2", "--layers", "2")
+    assert "0 of 0 rows pass" in line
 
 
 @pytest.mark.parametrize("args, text", [
