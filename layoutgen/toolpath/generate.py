@@ -170,7 +170,7 @@ def _check_windows(win: np.ndarray, size: float) -> None:
     if len(ext) and ext[k] > size + 1e-6:
         raise LayoutgenError(
             f"laser.field_mm = {size:g}: the marks of scan field {k} span {ext[k]:.4f} mm, more "
-            "than the galvo field (the field plan should hold them: a bug to report)")
+            "than the galvo field (the field plan should hold them: please report this job)")
 
 
 def _field_cells(field: np.ndarray) -> dict[int, np.ndarray]:
@@ -445,6 +445,11 @@ def build_toolpath(layout, rejects: Rejects | None = None) -> Toolpath:  # noqa:
                               else (Paths.empty(), np.zeros((0, 2))))
 
     grid = _field_grid(layout)
+    if layout.cells_cut_by_fields:
+        raise LayoutgenError(
+            f"laser.field_mm = {las.field_mm:g}: the laser marks of {layout.cells_cut_by_fields:,}"
+            " cells (kerf offset and lead-ins included) are larger than a scan field; use a "
+            "larger field")
     cell_field = np.asarray(layout.field, np.int64)
     visit = grid.visit_order()
     failing = rj.failing_cells(rejects, layout.count) if rejects is not None else None
