@@ -298,11 +298,23 @@ def _blocks(lines: list[bytes]) -> list[str]:
             for i in range(0, len(lines), BLOCK_LINES)]
 
 
-def _show(line: bytes | None) -> str:
+def _show(line: bytes | None, at: int = 0) -> str:
+    """A line for a message: from a little before column `at`, at most SHOW characters."""
     if line is None:
         return "(end of file)"
     text = line.decode("utf-8", "replace").rstrip("\r\n")
-    return repr(text if len(text) <= SHOW else text[:SHOW] + "...")
+    start = max(0, min(at - SHOW // 3, len(text) - SHOW))
+    shown = text[start:start + SHOW]
+    return ("..." if start else "") + repr(shown) + ("..." if start + SHOW < len(text) else "")
+
+
+def _pair(x: bytes | None, y: bytes | None) -> str:
+    """'stored ..., now ...' of two differing lines, both shown around the first difference."""
+    a, b = x or b"", y or b""
+    at = next((i for i, (u, v) in enumerate(zip(a, b, strict=False)) if u != v), min(len(a),
+                                                                                  len(b)))
+    col = f" (column {at + 1})" if at > SHOW // 2 else ""
+    return f"stored {_show(x, at)}, now {_show(y, at)}{col}"
 
 
 def text_entry(data: bytes, store_limit: int = STORE_LIMIT) -> tuple[dict[str, Any], bytes | None]:
@@ -322,7 +334,7 @@ def first_difference(stored: bytes, now: bytes) -> str:
     a, b = _lines(stored), _lines(now)
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
-            return f"line {i + 1}: stored {_show(x)}, now {_show(y)}"
+            return f"line {i + 1}: {_pair(x, y)}"
     n = min(len(a), len(b))
     return (f"line {n + 1}: stored {_show(a[n] if n < len(a) else None)}, now "
             f"{_show(b[n] if n < len(b) else None)} (stored {len(a)} lines, now {len(b)})")
@@ -336,7 +348,7 @@ def compare_digest(entry: dict[str, Any], now: bytes) -> str | None:
     head = [ln.encode("utf-8") for ln in entry["head"]]
     for i, (x, y) in enumerate(zip(head, lines, strict=False)):
         if x != y:
-            return f"line {i + 1}: stored {_show(x)}, now {_show(y)}"
+            return f"line {i + 1}: {_pair(x, y)}"
     step = int(entry["block_lines"])
     for k, (bx, by) in enumerate(zip(entry["blocks"], _blocks(lines), strict=False)):
         if bx != by:

@@ -21,6 +21,7 @@ from PIL import Image
 
 EXAMPLES = R.all_examples()
 PLANT = "iot_small"  # the quickest example: its run is reused for the planted faults
+Messages = Callable[[Path], list[str]]  # the differences of an output folder
 
 
 @pytest.fixture(scope="module")
@@ -51,46 +52,57 @@ def test_example_matches_reference(example: str, run_outputs: Callable[[str], Pa
 # --------------------------------------------------------------------------- planted faults
 
 
+@pytest.fixture(scope="module")
+def fresh_reference(tmp_path_factory: pytest.TempPathFactory,
+                    run_outputs: Callable[[str], Path]) -> Path:
+    """A reference made from this run of the quickest example (so the planted faults test the
+    comparison, whether or not today's outputs equal the stored ones)."""
+    root = tmp_path_factory.mktemp("fresh-reference")
+    R.store(PLANT, run_outputs(PLANT), root)
+    return root / PLANT
+
+
 @pytest.fixture
-def planted(tmp_path: Path, run_outputs: Callable[[str], Path]) -> Path:
+def planted(tmp_path: Path, run_outputs: Callable[[str], Path], fresh_reference: Path) -> Path:
     """A copy of the quickest example's outputs, to plant faults in (it matches first)."""
     out = tmp_path / "out"
     shutil.copytree(run_outputs(PLANT), out)
-    assert R.compare_outputs(R.REFERENCE / PLANT, out) == []
+    assert R.compare_outputs(fresh_reference, out) == []
     return out
 
 
-def _messages(out: Path) -> list[str]:
-    return [str(d) for d in R.compare_outputs(R.REFERENCE / PLANT, out)]
+@pytest.fixture
+def messages(fresh_reference: Path) -> Messages:
+    return lambda out: [str(d) for d in R.compare_outputs(fresh_reference, out)]
 
 
-def test_a_changed_text_line_is_named(planted: Path) -> None:
+def test_a_changed_text_line_is_named(planted: Path, messages: Messages) -> None:
     path = planted / "cells.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[3] = lines[3].replace(",", ";", 1)
     path.write_text("".join(lines), encoding="utf-8")
-    (msg,) = _messages(planted)
+    (msg,) = messages(planted)
     assert msg.startswith("cells.csv: line 4: stored ") and ";" in msg
 
 
-def test_a_shorter_text_is_named(planted: Path) -> None:
+def test_a_shorter_text_is_named(planted: Path, messages: Messages) -> None:
     path = planted / "summary.json"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.rindex("\n", 0, len(text) - 1) + 1], encoding="utf-8")
-    (msg,) = _messages(planted)
+    (msg,) = messages(planted)
     assert msg.startswith("summary.json: line ") and "now (end of file)" in msg
 
 
-def test_missing_and_new_files_are_named(planted: Path) -> None:
+def test_missing_and_new_files_are_named(planted: Path, messages: Messages) -> None:
     (planted / "cells.csv").unlink()
     (planted / "extra.txt").write_text("x\n", encoding="utf-8")
-    assert _messages(planted) == [
+    assert messages(planted) == [
         "cells.csv: stored in the reference, not written by the run",
         "extra.txt: written by the run, not in the reference",
     ]
 
 
-def test_a_moved_gds_shape_shows_in_the_xor(planted: Path) -> None:
+def test_a_moved_gds_shape_shows_in_the_xor(planted: Path, messages: Messages) -> None:
     (gds,) = [p for p in planted.glob("*.gds") if not p.name.endswith(".drc.gds")]
     ly = kdb.Layout()
     ly.read(str(gds))
@@ -98,12 +110,12 @@ def test_a_moved_gds_shape_shows_in_the_xor(planted: Path) -> None:
     # 1 x 2 um just outside the sheet's lower-left corner (inside it would merge with the sheet)
     ly.top_cells()[0].shapes(li).insert(kdb.Box(-3000, -3000, -2000, -1000))
     ly.write(str(gds))
-    msgs = _messages(planted)
+    msgs = messages(planted)
     assert len(msgs) == 1 and msgs[0].startswith(f"{gds.name}: layer 1/0: XOR not empty (1 "
                                                  "polygons, area 2e-06 mm2"), msgs
 
 
-def test_a_report_row_dropped_or_mislabelled_is_named(planted: Path) -> None:
+def test_a_report_row_dropped_or_mislabelled_is_named(planted: Path, messages: Messages) -> None:
     path = planted / "report.html"
     text = path.read_text(encoding="utf-8")
     page = R.parse_report(text)
@@ -113,31 +125,31 @@ def test_a_report_row_dropped_or_mislabelled_is_named(planted: Path) -> None:
     # swap the two VED values: the labels now name the wrong figure
     swapped = text.replace(f">{packaged}<", ">@@<").replace(f">{unpackaged}<", f">{packaged}<")
     path.write_text(swapped.replace(">@@<", f">{unpackaged}<"), encoding="utf-8")
-    msgs = _messages(planted)
+    msgs = messages(planted)
     assert any("row 'VED packaged': stored" in m for m in msgs), msgs
     # drop the cells-per-sheet row
     start = text.index("cells per sheet</t")
     start = text.rindex("<tr", 0, start)
     path.write_text(text[:start] + text[text.index("</tr>", start) + 5:], encoding="utf-8")
-    msgs = _messages(planted)
+    msgs = messages(planted)
     assert any("row labels differ (missing ['cells per sheet']" in m for m in msgs), msgs
 
 
-def test_a_broken_report_figure_is_named(planted: Path) -> None:
+def test_a_broken_report_figure_is_named(planted: Path, messages: Messages) -> None:
     path = planted / "report.html"
     text = path.read_text(encoding="utf-8")
     i = text.index("data:image/png;base64,") + len("data:image/png;base64,") + 200
     path.write_text(text[:i] + "AAAA" + text[i + 4:], encoding="utf-8")
-    msgs = _messages(planted)
+    msgs = messages(planted)
     assert any(m.startswith("report.html: figure ") and "does not decode" in m
                for m in msgs), msgs
 
 
-def test_a_resized_picture_is_named(planted: Path) -> None:
+def test_a_resized_picture_is_named(planted: Path, messages: Messages) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (10, 20), "white").save(buf, "PNG")
     (planted / "sheet.png").write_bytes(buf.getvalue())
-    (msg,) = _messages(planted)
+    (msg,) = messages(planted)
     assert msg.startswith("sheet.png: pixel size: stored (") and "now (10, 20)" in msg
 
 
