@@ -402,7 +402,7 @@ def test_outputs_deterministic_rejects_and_e142(cli, sheet) -> None:
     assert codes[3][3 * 7:3 * 8] == "010"  # cell 37: row 3, col 7, bin 10
     sec = report_section(bin_maps([path], sheet["cells"], sheet["deck"]))
     assert sec.tables[0].rows[0][0] == "S1"
-    assert set(sec.figures) == {n for n in names if n.endswith(".png")}
+    assert {f.file for f in sec.figures} == {n for n in names if n.endswith(".png")}
 
 
 def test_e142_grids_of_hex_and_mixed_layouts() -> None:

@@ -8,17 +8,15 @@ from __future__ import annotations
 import io
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from layoutgen.binning.e142 import GridSplit, e142_xml
+from layoutgen.binning.result import BinCount, BinResult
+from layoutgen.binning.zones import ZoneYield
 from layoutgen.units import nm_to_mm
-
-if TYPE_CHECKING:  # the stage imports this module: types only, no cycle at run time
-    from layoutgen.binning.stage import BinCount, BinResult
-    from layoutgen.binning.zones import ZoneYield
 
 
 def _csv(df: pl.DataFrame) -> bytes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib import colormaps, rcParams
@@ -26,12 +25,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from layoutgen.binning.geometry import cell_polygons, drawn_outline
+from layoutgen.binning.result import BinResult
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.units import nm_to_mm
-
-if TYPE_CHECKING:  # the stage imports this module: types only
-    from layoutgen.binning.stage import BinResult
 
 RASTER_CELLS = 20_000  # past this many cells a sheet is drawn through an id raster
 RASTER_PX = 1600  # its longer side in pixels

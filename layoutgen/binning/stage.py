@@ -18,96 +18,18 @@ from layoutgen.binning import geometry, ingest, outputs
 from layoutgen.binning import pictures as pictures_mod
 from layoutgen.binning.bindeck import BinDeck, load_bin_deck, transform_overrides
 from layoutgen.binning.cells import read_bytes, read_cells
-from layoutgen.binning.classify import DynamicLimit, SheetInput, classify_sheet
+from layoutgen.binning.classify import SheetInput, classify_sheet
 from layoutgen.binning.e142 import split_grids
 from layoutgen.binning.ingest import Problem
-from layoutgen.binning.zones import ZoneYield, zone_counts, zone_index, zone_yields
+from layoutgen.binning.result import BinCount, BinResult, InputCounts, LotYield, SheetYield
+from layoutgen.binning.zones import zone_counts, zone_index, zone_yields
 from layoutgen.errors import LayoutgenError
 from layoutgen.export.manifest import Manifest
 from layoutgen.fileio import check_out_dir, staged_dir, write_bytes
+from layoutgen.report_model import ReportFigure, ReportSection, ReportTable
 from layoutgen.shapes import CellShape
 
 MAX_TABLE_CELLS = 200_000_000  # sheets x cells held in memory (--force does not lift: RAM)
-
-
-@dataclass(frozen=True)
-class BinCount:
-    """Cells of one bin."""
-
-    code: int
-    name: str
-    passed: bool
-    cells: int
-
-
-@dataclass(frozen=True)
-class SheetYield:
-    """Yield figures of one sheet."""
-
-    sheet: str
-    cells: int  # cells of the manifest
-    tested: int  # cells with at least one row
-    passed: int
-    unmatched_rows: int
-    pareto: tuple[BinCount, ...]  # bins with cells, most cells first
-    zones: tuple[ZoneYield, ...]
-    dynamic: tuple[DynamicLimit, ...]
-    conditions: tuple[tuple[str, tuple[str, ...]], ...]
-
-    @property
-    def yield_(self) -> float:
-        return self.passed / self.cells if self.cells else 0.0
-
-
-@dataclass(frozen=True)
-class LotYield:
-    """Yield figures of all sheets together."""
-
-    sheets: int
-    cells: int
-    passed: int
-    pareto: tuple[BinCount, ...]
-    zones: tuple[ZoneYield, ...]
-
-    @property
-    def yield_(self) -> float:
-        return self.passed / self.cells if self.cells else 0.0
-
-
-@dataclass(frozen=True)
-class InputCounts:
-    """Every input row accounted for: rows = matched + unmatched; bins.csv holds every row
-    once and one row more per untested cell."""
-
-    rows: int
-    matched_rows: int
-    unmatched_rows: int
-    duplicate_rows: int
-    duplicate_cells: int
-    non_numeric_rows: int
-    untested_cells: int
-
-
-@dataclass(frozen=True)
-class BinResult:
-    """Everything `bin` found. `table` is bins.csv (polars); `cell_bins[s, i]` is the deck bin
-    index of manifest cell i on sheet s and `cell_values[p][s, i]` its value (NaN: none)."""
-
-    deck: BinDeck
-    deck_sources: tuple[str, ...]
-    maps: tuple[str, ...]
-    manifest: Manifest
-    geometry: geometry.SheetGeometry
-    parameters: tuple[str, ...]
-    units: dict[str, str]
-    sheet_ids: tuple[str, ...]
-    table: pl.DataFrame
-    cell_bins: np.ndarray
-    cell_values: dict[str, np.ndarray]
-    sheets: tuple[SheetYield, ...]
-    lot: LotYield
-    counts: InputCounts
-    problems: tuple[Problem, ...]
 
 
 def _mm6(nm: pl.Expr) -> pl.Expr:
@@ -357,24 +279,6 @@ def write_bin_pictures(result: BinResult, out_dir: Path | str) -> list[str]:
     return pictures_mod.draw_all(result, write)
 
 
-@dataclass(frozen=True)
-class ReportTable:
-    """One table of a report section: a header and rows of text."""
-
-    title: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True)
-class ReportSection:
-    """What report.html shows about bins: tables and figure file names (in the out folder)."""
-
-    title: str
-    tables: tuple[ReportTable, ...]
-    figures: tuple[str, ...]
-
-
 def report_section(result: BinResult, figures: Sequence[str] | None = None) -> ReportSection:
     """The bins section of report.html: yield per sheet and lot, the lot's bin Pareto, yield
     by zone, the input problems; `figures` default to the PNG names `write_bin_pictures`
@@ -394,14 +298,15 @@ def report_section(result: BinResult, figures: Sequence[str] | None = None) -> R
     problems = tuple((p.kind, f"{p.count:,}", p.first[0] if p.first else "")
                      for p in result.problems)
     return ReportSection(
-        "Test maps and bins",
-        (ReportTable("Yield per sheet", ("sheet", "cells", "tested", "passed", "yield"),
-                     per_sheet),
-         ReportTable("Bin Pareto (lot)", ("code", "bin", "pass", "cells", "share"), pareto),
-         ReportTable("Yield by zone (lot)", ("kind", "zone", "cells", "passed", "yield"),
-                     zones),
-         ReportTable("Input rows", ("problem", "count", "first"), problems)),
-        tuple(figures))
+        "bins", "Test maps and bins",
+        (ReportTable("bins-yield", ("sheet", "cells", "tested", "passed", "yield"), per_sheet,
+                     "Yield per sheet"),
+         ReportTable("bins-pareto", ("code", "bin", "pass", "cells", "share"), pareto,
+                     "Bin Pareto (lot)"),
+         ReportTable("bins-zones", ("kind", "zone", "cells", "passed", "yield"), zones,
+                     "Yield by zone (lot)"),
+         ReportTable("bins-input", ("problem", "count", "first"), problems, "Input rows")),
+        tuple(ReportFigure(f, f.rsplit(".", 1)[0].replace("_", " ")) for f in figures))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
+from layoutgen.binning.stage import bin_command
 from layoutgen.cli.common import JsonOpt, flag, print_json, print_table
+from layoutgen.cli.sheet_opts import cell_shape_from
+from layoutgen.fileio import LIFT_LIMITS
+from layoutgen.units import parse_size_nm
 
 MapsArg = Annotated[list[Path], typer.Argument(
     help="Tester maps (CSV, or Parquet): one sheet each, or a sheet column.", show_default=False)]
@@ -55,11 +59,6 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Bin every cell of the tester maps; yield per sheet, lot and zone; pick maps."""
-        from layoutgen.binning.stage import bin_command
-        from layoutgen.cli.sheet_opts import cell_shape_from
-        from layoutgen.fileio import LIFT_LIMITS
-        from layoutgen.units import parse_size_nm
-
         LIFT_LIMITS.set(force)
         outline = (cell_shape_from(cell, shape, corner_radius, polygon)
                    if cell or polygon else None)
