@@ -9,22 +9,19 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
-import math
 import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import shapely
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,62 +30,14 @@ from layoutgen import schema, technology
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import load_toml
 from layoutgen.machine import Machine
+from layoutgen.schema import Settings
 from layoutgen.units import to_nm
 
 Pos = Field(gt=0)
 NonNeg = Field(ge=0)
 
 
-def _number_kind(annotation: Any) -> str | None:
-    """'int', 'float' or 'bool' when a field (or each item of a tuple field) holds numbers or
-    booleans."""
-    if annotation is bool:
-        return "bool"
-    if annotation in (int, float):
-        return annotation.__name__
-    kinds = {_number_kind(a) for a in get_args(annotation) if a is not type(None)} - {None}
-    if not kinds or len(kinds) > 1 and "bool" in kinds:
-        return None
-    return kinds.pop() if len(kinds) == 1 else "float"
-
-
-def strict_number(value: Any, kind: str | None) -> Any:
-    """Refuse what pydantic's lax mode would turn into a number (true/false, text, a float for
-    an int: no silent truncation) or into a boolean (1, "yes"); list items one by one."""
-    if kind is None:
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError("true or false is expected")
-        return value
-    if isinstance(value, list | tuple):
-        for item in value:
-            strict_number(item, kind)
-        return value
-    if isinstance(value, bool):
-        raise ValueError(f"a number is expected, not {str(value).lower()}")
-    if isinstance(value, str):
-        raise ValueError("a number is expected, not text")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("must be a finite number (not nan or inf)")
-    if kind == "float" and isinstance(value, int) and abs(value) > 10**300:
-        raise ValueError("must be a finite number (this one is past any float)")
-    if kind == "int" and isinstance(value, float):
-        raise ValueError("a whole number is expected (an integer, no decimal point)")
-    return value
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _strict_numbers(cls, v: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        return strict_number(v, _number_kind(field.annotation) if field else None)
-
-
-class Stack(_Section):
+class Stack(Settings):
     """Materials and films of one cell layer."""
 
     substrate_um: float = Field(gt=0, le=1000,
@@ -114,7 +63,7 @@ class Stack(_Section):
     adhesive_um: float = Field(ge=0, le=1000, description="Adhesive thickness per layer")
 
 
-class Package(_Section):
+class Package(Settings):
     """What packaging adds around and on top of the cell stack."""
 
     border_mm: float = Field(ge=0, le=100,
@@ -125,7 +74,7 @@ class Package(_Section):
         description="SMT metallization / terminals added to the height")
 
 
-class Process(_Section):
+class Process(Settings):
     """Process rules that decide a cell's active area inside its singulation outline."""
 
     singulation_clearance_um: float = Field(ge=0, le=10000,
@@ -139,7 +88,7 @@ class Process(_Section):
         description="Anode collector edge set back inside the LiPON edge")
 
 
-class Sheet(_Section):
+class Sheet(Settings):
     """The patterned sheet (one frame of the roll)."""
 
     width_mm: float = Field(gt=0, le=2100, description="Sheet width, x: across the web")
@@ -174,7 +123,7 @@ def usable_box_nm(width_nm: int, length_nm: int, edge_x_nm: int,
     return edge_x_nm, edge_y_nm, width_nm - edge_x_nm, length_nm - edge_y_nm
 
 
-class Keepout(_Section):
+class Keepout(Settings):
     """A keep-out in sheet coordinates: a rectangle (lower-left corner x, y and size w, h) or a
     polygon given as WKT; cells stay clearance_mm away from it."""
 
@@ -213,7 +162,7 @@ class Keepout(_Section):
         return shapely.box(self.x_mm, self.y_mm, self.x_mm + self.w_mm, self.y_mm + self.h_mm)
 
 
-class Tiling(_Section):
+class Tiling(Settings):
     """Placement rules."""
 
     kerf_um: float = Field(ge=0, le=100000, description="Least street between two cells")
@@ -239,7 +188,7 @@ class Tiling(_Section):
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
-class Layout(_Section):
+class Layout(Settings):
     """How the patterning layout is drawn."""
 
     chord_tolerance_um: float = Field(ge=0.01, le=1000,
@@ -278,7 +227,7 @@ class Layout(_Section):
         return self
 
 
-class LaserOp(_Section):
+class LaserOp(Settings):
     """Laser parameter set of one operation."""
 
     enabled: bool = Field(default=True, description="Run this operation")
@@ -297,7 +246,7 @@ class LaserOp(_Section):
         description="Delay from the end of a mark to the laser turning off")
 
 
-class Laser(_Section):
+class Laser(Settings):
     """Laser job rules and one parameter set per operation, in process order."""
 
     field_mm: float = Field(ge=5, le=2100, description="Galvo scan field side (square)")
@@ -335,7 +284,7 @@ def _layer_field(name: str) -> Any:
                  json_schema_extra={"range": "0 <= layer, datatype <= 65535"})
 
 
-class Layers(_Section):
+class Layers(Settings):
     """Layer map: name -> [GDS layer, datatype] (defaults: the technology registry)."""
 
     SHEET: tuple[int, int] = _layer_field("SHEET")
@@ -367,7 +316,7 @@ class Layers(_Section):
         return self
 
 
-class Deck(_Section):
+class Deck(Settings):
     """The whole resolved rule deck."""
 
     stack: Stack

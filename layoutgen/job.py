@@ -6,35 +6,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
 from layoutgen import schema
-from layoutgen.deck import _clip, _number_kind, error_text, strict_number
+from layoutgen.deck import _clip, error_text
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import load_toml
+from layoutgen.schema import Settings
 from layoutgen.sizing import MAX_CAPACITY_MAH, MAX_LAYERS, MAX_LENGTH_MM, MAX_THICKNESS_MM
 
 FORMATS = ("gds", "oasis", "ngc", "gcode", "dxf", "svg", "json")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _strict_numbers(cls, v: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        return strict_number(v, _number_kind(field.annotation) if field else None)
-
-
-class ProductSpec(_Section):
+class ProductSpec(Settings):
     """What the product must be."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
@@ -71,7 +58,7 @@ class ProductSpec(_Section):
         return self
 
 
-class RulesSpec(_Section):
+class RulesSpec(Settings):
     """Rule decks and overrides on top of the shipped default deck."""
 
     decks: tuple[str, ...] = Field(default=(),
@@ -81,7 +68,7 @@ class RulesSpec(_Section):
         description="Deck overrides section.key=value, applied after the decks")
 
 
-class SheetSpecIn(_Section):
+class SheetSpecIn(Settings):
     """The sheet, when it differs from the deck's [sheet]."""
 
     width_mm: float | None = Field(default=None, gt=0,
@@ -96,7 +83,7 @@ class SheetSpecIn(_Section):
         description="Roll length, for lot planning (none: the deck's sheet.roll_length_m)")
 
 
-class LotSpec(_Section):
+class LotSpec(Settings):
     """The production lot."""
 
     products: int = Field(default=1000, ge=1, le=10**9,
@@ -105,7 +92,7 @@ class LotSpec(_Section):
         description="Share of the cells that pass test")
 
 
-class OutputSpec(_Section):
+class OutputSpec(Settings):
     """What files a run writes."""
 
     formats: tuple[Literal["gds", "oasis", "ngc", "gcode", "dxf", "svg", "json"], ...] = Field(
@@ -113,7 +100,7 @@ class OutputSpec(_Section):
         description="Files to write beside the layout and the report")
 
 
-class Job(_Section):
+class Job(Settings):
     """A whole job file."""
 
     product: ProductSpec

@@ -4,18 +4,20 @@ One `KeyDoc` per key (type, unit, range, default, description, allowed values) a
 `SectionDoc` per table, read from the models themselves (`Field(description=...)`, the range
 constraints, `Literal` choices, the unit in the key's suffix or `json_schema_extra={"unit": ...}`).
 The deck and the job file document themselves through these; the commented TOML, `rules explain`
-and the README's deck reference are renderings of the same records.
+and the README's deck reference are renderings of the same records. `Settings` is the strictly
+typed base every settings table (deck, job, machine) derives from.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 import types
 from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -36,6 +38,58 @@ _SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
 )
 
 WIDTH = 99
+
+
+def number_kind(annotation: Any) -> str | None:
+    """'int', 'float' or 'bool' when a field (or each item of a tuple field) holds numbers or
+    booleans."""
+    if annotation is bool:
+        return "bool"
+    if annotation in (int, float):
+        return annotation.__name__
+    kinds = {number_kind(a) for a in get_args(annotation) if a is not type(None)} - {None}
+    if not kinds or len(kinds) > 1 and "bool" in kinds:
+        return None
+    return kinds.pop() if len(kinds) == 1 else "float"
+
+
+def strict_number(value: Any, kind: str | None) -> Any:
+    """Refuse what pydantic's lax mode would turn into a number (true/false, text, a float for
+    an int: no silent truncation) or into a boolean (1, "yes"); list items one by one."""
+    if kind is None:
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("true or false is expected")
+        return value
+    if isinstance(value, list | tuple):
+        for item in value:
+            strict_number(item, kind)
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"a number is expected, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError("a number is expected, not text")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number (not nan or inf)")
+    if kind == "float" and isinstance(value, int) and abs(value) > 10**300:
+        raise ValueError("must be a finite number (this one is past any float)")
+    if kind == "int" and isinstance(value, float):
+        raise ValueError("a whole number is expected (an integer, no decimal point)")
+    return value
+
+
+class Settings(BaseModel):
+    """Base of every settings table (deck and job sections): unknown keys refused, frozen, and
+    numbers and booleans typed strictly (`strict_number`) with one-line messages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return strict_number(v, number_kind(field.annotation) if field else None)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from pydantic import (
     field_validator,
 )
 
-from layoutgen.deck import _parse_override, error_text, shown, strict_number
+from layoutgen.deck import _parse_override, error_text, shown
 from layoutgen.errors import LayoutgenError
 from layoutgen.fileio import load_toml
+from layoutgen.schema import strict_number
 
 
 class StackLimits(BaseModel):
