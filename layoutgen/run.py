@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from layoutgen.binning.stage import read_rejects
 from layoutgen.deck import Deck
 from layoutgen.drc import DrcReport
 from layoutgen.errors import LayoutgenError
@@ -48,6 +49,7 @@ from layoutgen.stages import (
 from layoutgen.tiling.engine import verify_tiling
 from layoutgen.tiling.result import Tiling
 from layoutgen.tiling.verify import VerifyReport
+from layoutgen.toolpath.rejects import rejects_for_sheet
 
 STAGES = ("sizing", "tiling", "layout", "toolpaths", "report")
 Progress = Callable[[str], None]
@@ -283,6 +285,9 @@ class ToolpathOptions:
     preview: bool = False
     force: bool = False
     overwrite: bool = False
+    bins: Path | None = None  # a bins.csv (layoutgen bin): its failing cells ...
+    rejects: str = "mark"  # ... get a reject cross ("mark") or are left uncut ("skip")
+    sheet_id: str | None = None  # the bins.csv sheet this job cuts (if it holds several)
 
 
 @dataclass(frozen=True)
@@ -307,8 +312,10 @@ def toolpath_sheet(sheet: SheetInputs | SheetRequest, out: str | Path, opts: Too
     """The laser job of one sheet into out (staged: all or nothing)."""
     check_stem(opts.name, "--name")
     sheet = _inputs(sheet)
+    rejects = (rejects_for_sheet(read_rejects(opts.bins), opts.rejects, opts.sheet_id)
+               if opts.bins is not None else None)
     tiled = tile_stage(sheet, force=opts.force)
-    laser = toolpath_stage(layout_stage(tiled, sheet))
+    laser = toolpath_stage(layout_stage(tiled, sheet), rejects)
     with staged_dir(out, overwrite=opts.overwrite) as tmp:
         files = exports_stage(laser, tmp, opts.name, opts.formats, preview=opts.preview)
     return ToolpathRun(tiled, laser, str(out), files)

@@ -33,7 +33,7 @@ from layoutgen.tiling.engine import SheetSpec, sheet_spec_from_deck, tile
 from layoutgen.tiling.result import Tiling
 from layoutgen.toolpath.generate import build_toolpath
 from layoutgen.toolpath.metrics import job_metrics, rounded
-from layoutgen.toolpath.model import Toolpath
+from layoutgen.toolpath.model import Rejects, Toolpath
 from layoutgen.units import parse_size
 
 LAYOUT_FORMATS = ("gds", "oasis")
@@ -241,9 +241,10 @@ class LaserJob:
         return rounded(self.metrics)
 
 
-def toolpath_stage(layout: SheetLayout) -> LaserJob:
-    """Laser operations in process order, ordered and split into scan fields; their metrics."""
-    tp = build_toolpath(layout)
+def toolpath_stage(layout: SheetLayout, rejects: Rejects | None = None) -> LaserJob:
+    """Laser operations in process order, ordered and split into scan fields; their metrics.
+    `rejects`: failing cells to mark or leave uncut (from a bins.csv)."""
+    tp = build_toolpath(layout, rejects)
     return LaserJob(tp, job_metrics(tp))
 
 

@@ -4,6 +4,8 @@ outcome states the marking time saved; the failing ids are checked against the s
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +101,31 @@ def test_rejects_for_sheet_picks_one_sheet() -> None:
         rejects_for_sheet(by, "mark", "S9")
     with pytest.raises(LayoutgenError, match="use mark"):
         rejects_for_sheet(by, "cut", "S1")
+
+
+def test_toolpath_command_takes_bins_from_layoutgen_bin(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    """`layoutgen bin` then `layoutgen toolpath --bins`: job.json's reject operation marks two
+    strokes (an X) on each failing cell of the named sheet and on no other; a bins.csv of
+    several sheets needs --sheet-id."""
+    ex = Path(__file__).resolve().parents[1] / "examples"
+    bins = tmp_path / "bins"
+    r = cli("bin", ex / "testmaps" / "wearable_patch_sheets.csv", "--manifest",
+            ex / "testmaps" / "wearable_patch_cells.csv", "--job", ex / "wearable_patch.toml",
+            "--no-pictures", "-o", bins)
+    assert r.code == 0, r.err
+    with open(bins / "bins.csv", newline="") as fh:
+        failing = {int(row["id"]) for row in csv.DictReader(fh)
+                   if row["sheet"] == "WP-003" and row["pass"] != "true"}
+    assert failing
+    r = cli("toolpath", "--job", ex / "wearable_patch.toml", "--bins", bins / "bins.csv",
+            "-f", "json", "-o", tmp_path / "tp")
+    assert r.code == 2 and "sheet id" in r.err
+    r = cli("toolpath", "--job", ex / "wearable_patch.toml", "--bins", bins / "bins.csv",
+            "--sheet-id", "WP-003", "--rejects", "mark", "-f", "json", "-o", tmp_path / "tp")
+    assert r.code == 0, r.err
+    assert f"rejects: {len(failing)} failing cells marked" in r.out
+    job = json.loads((tmp_path / "tp" / "job.job.json").read_text())
+    (reject,) = [op for op in job["operations"] if op["name"] == "reject"]
+    ids = reject["stroke_cells"]["ids"]
+    assert sorted(ids) == sorted(2 * list(failing))
+    assert reject["metrics"]["strokes"] == 2 * len(failing)

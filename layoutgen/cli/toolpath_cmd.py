@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,13 @@ FormatOpt = Annotated[
                                              "(or all).")]
 StemOpt = Annotated[str, typer.Option("--name", help="File name stem (job.ngc, job.dxf, ...).")]
 PreviewOpt = Annotated[bool, typer.Option("--preview", help="Also draw toolpath.png.")]
+BinsOpt = Annotated[Path | None, typer.Option(
+    "--bins", help="bins.csv from `layoutgen bin`: its failing cells get --rejects.")]
+RejectsOpt = Annotated[str, typer.Option(
+    "--rejects", help="With --bins: mark (a reject cross on each failing cell) or skip (leave "
+                      "their singulation contours out; contour singulation only).")]
+SheetIdOpt = Annotated[str | None, typer.Option(
+    "--sheet-id", help="With --bins: the sheet of bins.csv this job cuts (if it holds several).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +39,9 @@ def register(app: typer.Typer) -> None:
         formats: FormatOpt = "all",
         name: StemOpt = "job",
         preview: PreviewOpt = False,
+        bins: BinsOpt = None,
+        rejects: RejectsOpt = "mark",
+        sheet_id: SheetIdOpt = None,
         overwrite: OverwriteOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
@@ -40,7 +51,8 @@ def register(app: typer.Typer) -> None:
         fmts = parse_formats(formats)
         LIFT_LIMITS.set(force)
         run = toolpath_sheet(request, out, ToolpathOptions(
-            name=name, formats=fmts, preview=preview, force=force, overwrite=overwrite))
+            name=name, formats=fmts, preview=preview, force=force, overwrite=overwrite,
+            bins=bins, rejects=rejects, sheet_id=sheet_id))
         head = run.as_dict()
         if as_json:
             print_json(head)
