@@ -5,6 +5,7 @@ rooms import only downwards (the layer order below, written down in docs/archite
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,12 @@ def test_layer_check_catches_an_upward_import() -> None:
     assert _level("cli") > _level("tiling") > _level("units")
     with pytest.raises(AssertionError):
         _level("no_such_room")
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject's package list names every folder of layoutgen/ (a fresh install would miss a
+    package it leaves out; the tests here would not notice, importing from the checkout)."""
+    listed = set(tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["tool"][
+        "setuptools"]["packages"])
+    found = {_module_name(p) for p in ROOT.rglob("__init__.py")}
+    assert found - listed == set()
