@@ -5,7 +5,8 @@
 Each map is drawn from a plain physical picture of a patterned sheet, seeded so the files are
 the same on every run:
 - the cathode is thicker towards one side of the web (a linear gradient across x plus a slow
-  wave): formation capacity follows the thickness and OCV follows it a little;
+  wave): formation capacity follows the thickness (about the sizing model's nominal capacity
+  of one cell, one layer of the product's stack) and OCV follows it a little;
 - impedance rises near the sheet edges (thinner electrolyte at the coater's edge bead);
 - Poisson-scattered shorts (on average `SHORT_RATE` of the cells): OCV far below the others,
   self-discharge high;
@@ -28,11 +29,21 @@ from pathlib import Path
 
 import numpy as np
 
+from layoutgen.job import load_job
+from layoutgen.product import resolve_deck, size_product
+
+EXAMPLES = Path(__file__).resolve().parent
 HERE = Path(__file__).resolve().parent / "testmaps"
 SHORT_RATE = 0.006  # shorts per cell
 CONDITION = "after first partial charge to 4.2 V, 25 C, 1 kHz impedance"
 HEADER = ("# SYNTHETIC tester map made by examples/make_test_maps.py (seed {seed}): not "
           "measured data\n")
+
+
+def cell_capacity_mah(example: str) -> float:
+    """The sizing model's nominal capacity of ONE cell (one layer of the product's stack)."""
+    job = load_job(EXAMPLES / f"{example}.toml")
+    return size_product(job, resolve_deck(job)).cell_capacity_mAh
 
 
 def read_cells(path: Path) -> dict[str, np.ndarray]:
@@ -73,11 +84,12 @@ def fmt(values: np.ndarray, decimals: int) -> list[str]:
 
 def wearable(seed: int = 16) -> Path:
     c = read_cells(HERE / "wearable_patch_cells.csv")
+    nominal = cell_capacity_mah("wearable_patch")
     rng = np.random.default_rng(seed)
     lines = [HEADER.format(seed=seed), f"# condition: {CONDITION}\n",
              "sheet,id,ocv_v,impedance_ohm,capacity_mah,self_discharge_mv_per_day,condition\n"]
     for k in range(3):
-        v = sheet_values(c, 300.0, 300.0, 11.78, rng)
+        v = sheet_values(c, 300.0, 300.0, nominal, rng)
         order = list(range(len(c["id"])))
         if k == 1:  # the prober skipped two cells: they come out untested
             order = order[:40] + order[42:]
@@ -95,11 +107,12 @@ def wearable(seed: int = 16) -> Path:
 
 def hearable(seed: int = 17) -> list[Path]:
     c = read_cells(HERE / "hearable_round_cells.csv")
+    nominal = cell_capacity_mah("hearable_round")
     rng = np.random.default_rng(seed)
     sheet_l = 250.0
     outs = []
     for k in range(2):
-        v = sheet_values(c, 250.0, sheet_l, 5.26, rng)
+        v = sheet_values(c, 250.0, sheet_l, nominal, rng)
         # the tester's frame: origin at the upper-left corner, x right, y down, in um
         tx = np.rint(c["pad_x"] * 1000 + rng.normal(0, 20, len(c["x"]))).astype(int)
         ty = np.rint((sheet_l - c["pad_y"]) * 1000 + rng.normal(0, 20, len(c["x"]))).astype(int)
