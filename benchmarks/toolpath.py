@@ -10,8 +10,15 @@ Cases (each in its own process, so the peak resident memory is the case's own):
                  ours_vs_two_opt_mm = ours - vpype's, to 1 nm (vpype, handed our start points,
                  can come back with our own tour: 0 then, up to float summation order)
 
+  laser-files    the hearable example (examples/hearable_round.toml, 525 round cells): size of
+                 every laser file, G-code lines, and the largest distance between what an
+                 independent reader draws (ezdxf for the DXF, svgelements for the SVG, the G-code
+                 replayed with its arcs) and the toolpath's chords; the job time per shipped
+                 machine profile (galvo, GRBL diode gantry)
+
 Goals (issue 5): 100k contour cells to .ngc < 5 s; 1M-cell line job < 1 s; jumps no longer
-than vpype's; for guillotine grids, jump time < 5 % of mark time.
+than vpype's; for guillotine grids, jump time < 5 % of mark time. Issue 15 (laser-files):
+DXF < 0.5 MB, SVG < 0.3 MB, .gcode < 0.5 MB and < 20,000 lines, geometry within 5 um.
 Times are wall clock (*_s) and this process's CPU time (*_cpu_s: user + system), the latter
 being what a loaded machine does not inflate.
 
@@ -32,12 +39,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CASES = ("contours-100k", "lines-1M", "full-1M", "vpype")
+CASES = ("contours-100k", "lines-1M", "full-1M", "vpype", "laser-files")
 
 
 def _peak_mb() -> float:
@@ -168,8 +176,96 @@ def case_vpype(tmp: Path) -> dict:
     return out
 
 
+def _max_distance(points: np.ndarray, chords) -> float:  # noqa: ANN001
+    """Largest distance from the points to the nearest chord polyline (an STRtree)."""
+    if not len(points):
+        return 0.0
+    _, dist = chords.query_nearest(shapely.points(points), return_distance=True,
+                                   all_matches=False)
+    return float(dist.max())
+
+
+def _gcode_points(path: Path) -> np.ndarray:
+    """Points along every feed move of a G-code file (sampled every 50 um)."""
+    import math
+    import re
+
+    x = y = 0.0
+    out = []
+    word = re.compile(r"([XYIJ])(-?\d+\.?\d*)")
+    for line in path.read_text().splitlines():
+        if not line.startswith(("G1 ", "G2 ", "G3 ")):
+            if line.startswith("G0"):
+                w = dict(word.findall(line))
+                x, y = float(w.get("X", x)), float(w.get("Y", y))
+            continue
+        w = dict(word.findall(line))
+        nx, ny = float(w.get("X", x)), float(w.get("Y", y))
+        if line.startswith("G1"):
+            t = np.linspace(0, 1, max(2, int(math.hypot(nx - x, ny - y) / 0.05)))
+            out.append(np.column_stack([x + (nx - x) * t, y + (ny - y) * t]))
+        else:
+            cx, cy = x + float(w["I"]), y + float(w["J"])
+            a0, a1 = math.atan2(y - cy, x - cx), math.atan2(ny - cy, nx - cx)
+            ccw = line.startswith("G3")
+            sw = (a1 - a0) % (2 * math.pi) if ccw else -((a0 - a1) % (2 * math.pi))
+            r = math.hypot(x - cx, y - cy)
+            t = np.linspace(0, 1, max(2, int(abs(sw) * r / 0.05)))
+            a = a0 + sw * t
+            out.append(np.column_stack([cx + r * np.cos(a), cy + r * np.sin(a)]))
+        x, y = nx, ny
+    return np.vstack(out) if out else np.zeros((0, 2))
+
+
+def case_laser_files(tmp: Path) -> dict:
+    import ezdxf
+    import ezdxf.path
+
+    from layoutgen.deck import load_deck
+    from layoutgen.export.toolpath_files import write_toolpath_files
+    from layoutgen.job import load_job
+    from layoutgen.run import run_job
+    from layoutgen.toolpath.generate import build_toolpath
+    from layoutgen.toolpath.metrics import compute_metrics
+
+    r = run_job(load_job(ROOT / "examples" / "hearable_round.toml"), tmp / "run")
+    tp = build_toolpath(r.layout)
+    chords = shapely.STRtree([shapely.LineString(p) for op in tp.operations
+                              for p in op.paths.as_list()])
+    t0 = time.perf_counter()
+    files = write_toolpath_files(tp, tmp, "hearable")
+    write_s = time.perf_counter() - t0
+    out: dict = {"cells": r.layout.count, "write_all_s": write_s}
+    for f in files:
+        out[f"{f.name}_kB"] = f.stat().st_size / 1000
+    g = tmp / "hearable.gcode"
+    out["gcode_lines"] = len(g.read_text().splitlines())
+    out["gcode_max_dev_um"] = 1000 * _max_distance(_gcode_points(g), chords)
+    doc = ezdxf.readfile(tmp / "hearable.dxf")
+    pts = [np.array([(v.x, v.y) for v in ezdxf.path.make_path(e).flattening(1e-4)])
+           for e in doc.modelspace().query("LWPOLYLINE")]
+    out["dxf_max_dev_um"] = 1000 * _max_distance(np.vstack(pts), chords)
+    try:
+        import svgelements
+
+        h = tp.sheet_mm[1]
+        svg_pts = []
+        for el in svgelements.SVG.parse(str(tmp / "hearable.svg"), reify=False).elements():
+            if isinstance(el, svgelements.Path) and len(el):
+                n = max(2, int(el.length() / 0.05))
+                q = np.array([(p.x, p.y) for p in (el.point(t) for t in np.linspace(0, 1, n))])
+                svg_pts.append(np.column_stack([q[:, 0], h - q[:, 1]]))
+        out["svg_max_dev_um"] = 1000 * _max_distance(np.vstack(svg_pts), chords)
+    except ImportError:
+        out["svg_max_dev_um"] = "svgelements not installed"
+    for name in ("galvo_fiber", "grbl_diode"):
+        m = load_deck([ROOT / "rules" / "machines" / f"{name}.toml"]).machine
+        out[f"job_time_{name}_s"] = compute_metrics(tp, m).total["time_s"]
+    return out
+
+
 RUN = {"contours-100k": case_contours_100k, "lines-1M": case_lines_1m,
-       "full-1M": case_full_1m, "vpype": case_vpype}
+       "full-1M": case_full_1m, "vpype": case_vpype, "laser-files": case_laser_files}
 
 
 def _run_one(name: str) -> dict:

@@ -3,10 +3,10 @@
 The drawing is the sheet (viewBox 0 0 W H, width/height in mm) with y flipped so the sheet's
 lower-left origin is at the bottom; each stroke is one <path> in marking order, from its first
 vertex in its marking direction, stroke width = the operation's spot. Circular arcs of the
-toolpath are SVG `A` commands, cut into pieces of at most 90 degrees (a 180 degree SVG arc
-hangs on its radius: 1 um of rounding could move its middle by tens of um; up to 90 degrees
-1 um of radius moves it by less than 0.5 um). Coordinates rounded once to DECIMALS (1 um),
-radii written to RADIUS_DECIMALS. Stroke colours come from `technology.OPERATIONS`, the same
+toolpath are SVG `A` commands, cut into pieces of at most 120 degrees (a 180 degree SVG arc
+hangs on its radius: 1 um of rounding could move its middle by tens of um; up to 120 degrees
+1 um of radius moves it by at most 1 um). Coordinates rounded once to DECIMALS (1 um), radii
+(the mean of the rounded start and end radii) to RADIUS_DECIMALS. Stroke colours come from `technology.OPERATIONS`, the same
 palette as the DXF's colour indices, so LightBurn puts both on the same layers. Written as
 text in bulk.
 """
@@ -24,8 +24,8 @@ from layoutgen.fileio import atomic_path
 from layoutgen.toolpath.model import ARC_CCW, ARC_CW, Toolpath
 
 DECIMALS = 3
-RADIUS_DECIMALS = 4
-MAX_SWEEP = np.pi / 2
+RADIUS_DECIMALS = 3
+MAX_SWEEP = 2 * np.pi / 3
 
 
 def colour(op_name: str, index: int) -> str:
@@ -47,8 +47,9 @@ def _rows(st: Strokes, h: float):  # noqa: ANN202
     p = st.mm()
     radius = np.zeros(n)
     ai = st.arc_index()
-    if len(ai):
-        radius[ai] = st.radii(ai)
+    if len(ai):  # the mean of the start and end radii (rounding leaves them up to 1 um apart)
+        c = st.centre_mm()[ai]
+        radius[ai] = 0.5 * (st.radii(ai) + np.hypot(*(p[ai] - c).T))
     # y flipped: a counter-clockwise arc on the sheet is drawn with sweep-flag 0
     kind = np.where(first, 0, np.where(st.code == ARC_CW, 3, np.where(st.code == ARC_CCW, 2, 1)))
 
