@@ -78,6 +78,12 @@ LAYERS: tuple[Layer, ...] = (
     Layer("DRC_MARKER", 99, 0, "DRC violation markers", "#ff0000", "I0", True, 13, "marker"),
 )
 
+# Colours are LightBurn's default layer palette (C01 #0000FF blue, C02 #FF0000 red, C03 #00E000
+# green, C07 #FF00FF magenta; docs.lightburnsoftware.com/2.0/Reference/UI/ColorPalette, "RGB and
+# hex codes for the LightBurn color palette"). LightBurn puts an imported SVG stroke or DXF
+# colour on the palette layer nearest in RGB: the ACI indices 5 (0,0,255), 1 (255,0,0),
+# 3 (0,255,0) and 6 (255,0,255) are nearest to C01, C02, C03 and C07, so a DXF and an SVG of one
+# job land on the same layers (an SVG #00a000 fiducial, as before, went to C11 #00A000).
 OPERATIONS: tuple[Operation, ...] = (
     Operation("isolation", "#0000ff", 5, 1, "isolation scribe (ablates the films, not the foil)"),
     Operation("singulation", "#ff0000", 1, 2, "singulation cut through the foil"),
