@@ -140,3 +140,61 @@ def test_lightburn_bytes_are_deterministic(tmp_path: Path) -> None:
     a = write_lightburn(toolpath(hex_case()), tmp_path / "a.lbrn2").read_bytes()
     b = write_lightburn(toolpath(hex_case()), tmp_path / "b.lbrn2").read_bytes()
     assert a == b
+
+
+# LightBurn's default palette, C00 .. C12 (docs.lightburnsoftware.com/2.0/Reference/UI/
+# ColorPalette, "RGB and hex codes for the LightBurn color palette")
+_PALETTE = ("#000000", "#0000ff", "#ff0000", "#00e000", "#d0d000", "#ff8000", "#00e0e0",
+            "#ff00ff", "#b4b4b4", "#0000a0", "#a00000", "#00a000", "#a0a000")
+
+
+def _nearest(rgb: tuple[int, int, int]) -> int:
+    pal = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in _PALETTE])
+    return int(np.argmin(((pal - np.array(rgb)) ** 2).sum(axis=1)))
+
+
+@pytest.mark.parametrize("op", technology.OPERATIONS, ids=lambda o: o.name)
+def test_dxf_and_svg_colours_land_on_the_operations_lightburn_layer(op) -> None:  # noqa: ANN001
+    from ezdxf.colors import aci2rgb
+
+    svg = tuple(int(op.colour[i:i + 2], 16) for i in (1, 3, 5))
+    assert _nearest(svg) == op.lightburn_index
+    assert _nearest(tuple(aci2rgb(op.aci))) == op.lightburn_index
+
+
+def test_toolpath_files_write_the_project_and_the_pen_table(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from layoutgen.export.toolpath_files import write_toolpath_files
+
+    tp = toolpath(grid_case())
+    names = {p.name for p in write_toolpath_files(tp, tmp_path, "job", ("dxf", "lbrn2"))}
+    assert names == {"job.dxf", "job.pens.json", "job.pens.csv", "job.lbrn2"}
+    pens = json.loads((tmp_path / "job.pens.json").read_text())["pens"]
+    rows = list(csv.DictReader((tmp_path / "job.pens.csv").open()))
+    assert len(pens) == len(rows) == len(tp.operations)
+    for op, pen, row in zip(tp.operations, pens, rows, strict=True):
+        reg = technology.operation(op.name)
+        assert pen["Pen"] == reg.lightburn_index and pen["ACI"] == reg.aci
+        assert float(row["Speed(MM/Second)"]) == op.params.mark_speed_mm_s
+        assert int(row["Loop Count"]) == op.params.passes
+        assert float(row["Q Pulse Width(ns)"]) == op.params.pulse_width_ns
+
+
+def test_laser_parameter_rows_per_operation_and_profile() -> None:
+    from layoutgen.toolpath.metrics import LASER_PARAMETER_HEADER, laser_parameter_rows
+
+    layout = grid_case()
+    tp = toolpath(layout)
+    gantry = Machine(name="diode", kind="gantry", max_feed_mm_min=6000.0,
+                     acceleration_mm_s2=1000.0, rapid_mm_min=6000.0)
+    rows = laser_parameter_rows(tp, layout.deck, (Machine(), gantry))
+    assert rows[0] == LASER_PARAMETER_HEADER
+    assert len(rows) == 1 + 2 * len(tp.operations)
+    galvo, diode = rows[1:1 + len(tp.operations)], rows[1 + len(tp.operations):]
+    for g, d in zip(galvo, diode, strict=True):
+        assert "galvo" in g[1] and "gantry" in d[1]
+        assert float(d[3].replace(",", "")) <= 100.0  # mm/s within the diode's 6000 mm/min
+        assert float(d[9].replace(",", "")) > float(g[9].replace(",", ""))  # slower
+        assert all("e+" not in c for c in g + d)
