@@ -100,6 +100,26 @@ class OutputSpec(Settings):
         description="Files to write beside the layout and the report")
 
 
+class TesterSpec(Settings):
+    """Tester maps of sheets patterned to this job: bin them, steer the laser, stack the cells."""
+
+    maps: tuple[str, ...] = Field(default=(),
+        description=("Tester maps (CSV or Parquet, relative to the job file; see layoutgen bin); "
+                     "none: the run has no bin or stack stage"))
+    bins: tuple[str, ...] = Field(default=(),
+        description="Bin decks over the shipped default, later wins (relative to the job file)")
+    rejects: Literal["none", "mark", "skip"] = Field(default="none",
+        description=("What the laser job does with the failing cells of the sheet it cuts: "
+                     "nothing, a reject cross on each, or leave their singulation out"))
+    sheet: str = Field(default="", max_length=200,
+        description=("The sheet id (in the maps) this laser job cuts; needed for rejects when "
+                     "the maps hold several sheets"))
+    stack: bool = Field(default=True,
+        description="Build matched stacks from the passing cells and plan the lot from them")
+    stack_limits: str = Field(default="", max_length=4096,
+        description="A stacking limits file (layoutgen stack --limits; empty: the defaults)")
+
+
 class Job(Settings):
     """A whole job file."""
 
@@ -108,6 +128,7 @@ class Job(Settings):
     sheet: SheetSpecIn = SheetSpecIn()
     lot: LotSpec = LotSpec()
     outputs: OutputSpec = OutputSpec()
+    test: TesterSpec = TesterSpec()
     base_dir: str = Field(default=".", json_schema_extra={"internal": True},
                           description="Folder of the job file (set by load_job)")
     source: str = Field(default="job", json_schema_extra={"internal": True},

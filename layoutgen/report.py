@@ -114,7 +114,8 @@ def lot_section(lot: LotPlan) -> ReportSection:
 
 def files_section(folder: Path) -> ReportSection:
     """Every file of the run folder but the report itself, linked (relative names)."""
-    names = sorted(f.name for f in folder.iterdir() if f.is_file() and f.name != "report.html")
+    names = sorted(f.relative_to(folder).as_posix() for f in folder.rglob("*")
+                   if f.is_file() and f.name != "report.html")
     rows = tuple((name, fmt((folder / name).stat().st_size)) for name in names)
     return ReportSection("files", "Files", (ReportTable("files-table", ("file", "bytes"), rows),))
 

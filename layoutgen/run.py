@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from layoutgen.binning.stage import read_rejects
+from layoutgen.binning.stage import bins_summary, read_rejects
+from layoutgen.binning.stage import report_section as bins_report_section
 from layoutgen.deck import Deck
 from layoutgen.drc import DrcReport
 from layoutgen.errors import LayoutgenError
@@ -28,11 +29,15 @@ from layoutgen.report import run_sections, write_report
 from layoutgen.report_model import ReportSection
 from layoutgen.sheet_request import SheetRequest, sheet_inputs
 from layoutgen.sizing import Product
+from layoutgen.stacking.stage import report_section as stacks_report_section
 from layoutgen.stages import (
+    Binned,
     LaserJob,
     LayoutFiles,
     SheetInputs,
+    Stacked,
     Tiled,
+    bin_stage,
     check_drc,
     drc_stage,
     exports_stage,
@@ -42,6 +47,7 @@ from layoutgen.stages import (
     lot_stage,
     sheet_picture,
     size_stage,
+    stack_stage,
     tile_stage,
     tiling_files_stage,
     toolpath_stage,
@@ -51,7 +57,12 @@ from layoutgen.tiling.result import Tiling
 from layoutgen.tiling.verify import VerifyReport
 from layoutgen.toolpath.rejects import rejects_for_sheet
 
-STAGES = ("sizing", "tiling", "layout", "toolpaths", "report")
+
+def stages_of(job: Job) -> tuple[str, ...]:
+    """The stages a run of `job` goes through, in order (bins and stacks with tester maps)."""
+    bins = ("bins",) if job.test.maps else ()
+    stacks = ("stacks",) if job.test.maps and job.test.stack else ()
+    return ("sizing", "tiling", "layout", *bins, "toolpaths", *stacks, "report")
 Progress = Callable[[str], None]
 ExtraSections = Callable[["RunResult"], Sequence[ReportSection]]
 
@@ -70,6 +81,8 @@ class RunResult:
     drc: DrcReport
     laser: LaserJob
     files: tuple[str, ...] = ()
+    binned: Binned | None = None  # with tester maps ([test].maps)
+    stacked: Stacked | None = None
 
     @property
     def tiling(self) -> Tiling:
@@ -107,6 +120,8 @@ def run_summary(r: RunResult) -> dict[str, Any]:
             "drc": {"ok": bool(r.drc.ok), "violations": len(r.drc.violations)},
         },
         "laser": {"operations": ops, "total": m["total"], "metrics": m},
+        **({"bins": bins_summary(r.binned.result)} if r.binned is not None else {}),
+        **({"stacks": r.stacked.result.summary()} if r.stacked is not None else {}),
     }
 
 
@@ -153,15 +168,32 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
         drc = drc_stage(tmp, name, sized.deck)
         files.append(f"{name}.drc.gds")
         check_drc(drc)
+        binned = None
+        if job.test.maps:
+            say("bins")
+            binned = bin_stage(job, sized.deck, sized.product, tmp)
+            files += binned.files
         say("toolpaths")
-        laser = toolpath_stage(layout)
+        laser = toolpath_stage(layout, binned.rejects if binned is not None else None)
         files += exports_stage(laser, tmp, name, laser_formats(job.outputs.formats))
+        stacked = None
+        if binned is not None and job.test.stack:
+            say("stacks")
+            stacked = stack_stage(job, tmp)
+            files += stacked.files
         say("report")
         result = RunResult(job, sized.deck, sized.product, tiled, lot, layout, written, drc,
-                           laser)
+                           laser, binned=binned, stacked=stacked)
         write_text(tmp / "summary.json", json.dumps(run_summary(result), indent=2) + "\n")
         files.append("summary.json")
         sections = run_sections(sized.product, tiled, lot, drc, laser)
+        if binned is not None:
+            sections.append(bins_report_section(binned.result, [
+                f for f in binned.files if f.endswith(".png")]))
+        if stacked is not None:
+            sec = stacks_report_section(stacked.result)
+            sections.append(replace(sec, figures=tuple(
+                replace(f, file=f"stacks/{f.file}") for f in sec.figures)))
         if extra_sections is not None:
             sections += extra_sections(result)
         write_report(tmp / "report.html", name, sections)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from layoutgen.binning.result import BinResult
+from layoutgen.binning.stage import bin_maps, read_rejects, write_bin_outputs
 from layoutgen.deck import Deck, load_deck, with_values
 from layoutgen.drc import DrcReport, run_drc
 from layoutgen.errors import LayoutgenError
@@ -29,11 +31,13 @@ from layoutgen.render.tiling import tiling_preview
 from layoutgen.render.toolpath import toolpath_preview
 from layoutgen.shapes import CellShape
 from layoutgen.sizing import Product
+from layoutgen.stacking.stage import StackRequest, StackResult, stack_cells, write_stack_outputs
 from layoutgen.tiling.engine import SheetSpec, sheet_spec_from_deck, tile
 from layoutgen.tiling.result import Tiling
 from layoutgen.toolpath.generate import build_toolpath
 from layoutgen.toolpath.metrics import job_metrics, rounded
 from layoutgen.toolpath.model import Rejects, Toolpath
+from layoutgen.toolpath.rejects import rejects_for_sheet
 from layoutgen.units import parse_size
 
 LAYOUT_FORMATS = ("gds", "oasis")
@@ -273,3 +277,48 @@ def check_drc(report: DrcReport) -> None:
     """A run stops on a DRC failure of its own layout (a bug or a deck that cannot hold)."""
     if not report.ok:
         raise LayoutgenError(f"DRC failed on the written layout: {report.to_dict()}")
+
+
+@dataclass(frozen=True)
+class Binned:
+    """The bin stage of a run: the bins, the files written under bins/, the laser's rejects."""
+
+    result: BinResult
+    files: tuple[str, ...]
+    rejects: Rejects | None
+
+
+def bin_stage(job: Job, deck: Deck, product: Product, folder: Path) -> Binned:
+    """Bin the job's tester maps against the run's own cells.csv (in `folder`), write the bin
+    outputs and pictures into folder/bins/, and the failing cells of the sheet the laser job
+    cuts (job [test].rejects)."""
+    t = job.test
+    result = bin_maps([job.path(m) for m in t.maps], folder / "cells.csv",
+                      [job.path(b) for b in t.bins], outline=product.cell,
+                      sheet_nm=deck.sheet.size_nm)
+    written = write_bin_outputs(result, folder / "bins")
+    rejects = None
+    if t.rejects != "none":
+        rejects = rejects_for_sheet(read_rejects(folder / "bins" / "bins.csv"), t.rejects,
+                                    t.sheet or None)
+    return Binned(result, tuple(f"bins/{p.name}" for p in written), rejects)
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """The stack stage of a run: matched stacks of the passing cells and the files under
+    stacks/."""
+
+    result: StackResult
+    files: tuple[str, ...]
+
+
+def stack_stage(job: Job, folder: Path) -> Stacked:
+    """Matched stacks from the run's bins.csv (folder/bins/), with the job's product target and
+    limits; outputs into folder/stacks/."""
+    req = StackRequest(maps=(str(folder / "bins" / "bins.csv"),), job=job.source,
+                       limits_file=str(job.path(job.test.stack_limits))
+                       if job.test.stack_limits else None)
+    result = stack_cells(req)
+    written = write_stack_outputs(result, folder / "stacks")
+    return Stacked(result, tuple(f"stacks/{p.name}" for p in written))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
 
 from conftest import REPO, assert_user_error
 from layoutgen.lot import lot_plan
+from layoutgen.stacking.check import check_stacks, read_maps, read_stacks_csv
 
 
 def test_lot_plan_arithmetic() -> None:
@@ -51,10 +53,36 @@ def test_run_wearable_example(cli, tmp_path) -> None:
     laser = tables["laser-table"]
     assert [r[0] for r in laser[1:]] == [op["name"] for op in summary["laser"]["operations"]]
     linked = [r[0] for r in tables["files-table"][1:]]
-    assert linked == sorted(p.name for p in out.iterdir() if p.name != "report.html")
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
-    cli("run", str(REPO / "examples" / "wearable_patch.toml"), "-o", out, "-q")
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert linked == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                            if p.is_file() and p.name != "report.html")
+    _check_tested_run(out, summary, tables)
+    first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    cli("run", str(REPO / "examples" / "wearable_patch.toml"), "-o", out, "-q", "--overwrite")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
+
+
+def _check_tested_run(out, summary: dict, tables: dict) -> None:  # noqa: ANN001
+    """The wearable job's [test] maps: bins and stacks in the run, the failing cells of WP-001
+    marked by the laser job, every stack verified by the independent checker."""
+    with open(out / "bins" / "bins.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    failing = {int(r["id"]) for r in rows if r["sheet"] == "WP-001" and r["pass"] != "true"}
+    assert failing and summary["bins"]["lot"]["cells"] == 3 * summary["sheet"]["count"]
+    assert summary["bins"]["lot"]["passed"] == len({(r["sheet"], r["id"]) for r in rows
+                                                    if r["pass"] == "true"})
+    job = json.loads(next(out.glob("*.job.json")).read_text())
+    (reject,) = [op for op in job["operations"] if op["name"] == "reject"]
+    assert sorted(set(reject["stroke_cells"]["ids"])) == sorted(failing)
+    st = summary["stacks"]
+    assert 0 < st["products"] <= st["upper_bound"]
+    stacks = read_stacks_csv(out / "stacks" / "stacks.csv")
+    assert len(stacks) == st["products"]
+    report = check_stacks(read_maps([out / "bins" / "bins.csv"]), stacks,
+                          target_mah=10, retention=0.95, n_min=7, n_max=7,
+                          max_impedance_spread=st["limits"]["max_impedance_spread"],
+                          max_ocv_spread_mv=st["limits"]["max_ocv_spread_mv"])
+    assert report.problems == [], report.problems[:3]
+    assert {"bins-yield", "bins-pareto"} <= set(tables)
 
 
 def test_iot_example_mixes_orientations(cli, tmp_path) -> None:

@@ -8,7 +8,7 @@ failing cells of each sheet; `report_section` the part of report.html about bins
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +221,21 @@ def _table(rows: pl.DataFrame, row_bin: np.ndarray, untested: list[pl.DataFrame]
         texts.gather(si * nb + bi).alias("rule"),
         "map", "map_row")
     return out
+
+
+def bins_summary(result: BinResult) -> dict[str, object]:
+    """The bin stage's figures for a run's summary.json: yield per sheet and for the lot, the
+    lot's bin Pareto and the input accounting."""
+    lot = result.lot
+    return {
+        "sheets": [{"sheet": s.sheet, "cells": s.cells, "tested": s.tested, "passed": s.passed,
+                    "yield": round(s.yield_, 6)} for s in result.sheets],
+        "lot": {"sheets": lot.sheets, "cells": lot.cells, "passed": lot.passed,
+                "yield": round(lot.yield_, 6),
+                "pareto": [{"code": b.code, "name": b.name, "pass": b.passed, "cells": b.cells}
+                           for b in lot.pareto]},
+        "input": asdict(result.counts),
+    }
 
 
 def read_rejects(bins_csv: Path) -> dict[str, frozenset[int]]:

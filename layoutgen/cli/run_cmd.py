@@ -9,7 +9,7 @@ import typer
 from layoutgen.cli.common import JsonOpt, OverwriteOpt, ReadForceOpt, print_json, print_table
 from layoutgen.fileio import LIFT_LIMITS
 from layoutgen.job import load_job
-from layoutgen.run import STAGES, run_job
+from layoutgen.run import run_job, stages_of
 
 
 def register(app: typer.Typer) -> None:
@@ -30,10 +30,11 @@ def register(app: typer.Typer) -> None:
         show = not (quiet or as_json)
         with Progress(TextColumn("{task.description:<10}"), BarColumn(), TimeElapsedColumn(),
                       disable=not show, transient=True) as bar:
-            task = bar.add_task("start", total=len(STAGES))
+            stages = stages_of(job)
+            task = bar.add_task("start", total=len(stages))
 
             def step(stage: str) -> None:
-                if stage != STAGES[0]:
+                if stage != stages[0]:
                     bar.advance(task)
                 bar.update(task, description=stage)
 
@@ -56,5 +57,15 @@ def register(app: typer.Typer) -> None:
         ]
         if result.laser.toolpath.operations:
             rows.append(("laser time per sheet", result.laser.metrics["total"]["time_s"], "s"))
+        if result.binned is not None:
+            lot_yield = result.binned.result.lot
+            rows.append(("tested yield", f"{100 * lot_yield.yield_:.2f} %",
+                         f"({lot_yield.passed:,} of {lot_yield.cells:,} cells, "
+                         f"{lot_yield.sheets} sheets)"))
+        if result.stacked is not None:
+            st = result.stacked.result
+            rows.append(("matched stacks", st.n_stacks, f"(bound {st.bounds.upper:,})"))
+            rows.append(("more sheets (measured yield)", st.lot.more_sheets,
+                         f"(at {100 * st.lot.confidence:g} % confidence)"))
         print_table(rows, "run")
         typer.echo(f"wrote {len(result.files)} files to {out}/ (open {out}/report.html)")
