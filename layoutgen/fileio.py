@@ -34,10 +34,19 @@ LIMITS = {
 }
 MAX_TOML_DEPTH = 32  # nested tables/arrays in a job file or deck
 # what layoutgen writes into an output folder: how a folder holding another job is recognised
-OUTPUT_NAMES = frozenset({"cells.csv", "placements.csv", "preview.png", "preview.svg",
-                          "sheet.png", "toolpath.png", "report.html", "summary.json"})
+OUTPUT_NAMES = frozenset({
+    "cells.csv", "placements.csv", "preview.png", "preview.svg", "sheet.png", "toolpath.png",
+    "report.html", "summary.json",
+    # layoutgen bin
+    "bins.csv", "yield.json", "yield.csv", "pickmap.csv", "pickmap.e142.xml", "stacked.png",
+    "stacked.svg",
+    # layoutgen stack
+    "stacks.csv", "stack_summary.csv", "picklist.csv", "leftovers.csv", "stack_summary.json",
+    "stack_capacity.png", "stack_capacity.svg", "stack_spreads.png", "stack_spreads.svg"})
 OUTPUT_SUFFIXES = (".gds", ".oas", ".lyp", ".rules.toml", ".ngc", ".gcode", ".dxf", ".svg",
-                   ".job.json")
+                   ".job.json", ".lbrn2", ".pens.csv", ".pens.json")
+# the bin stage's per-sheet pictures: heat_<sheet>_<parameter>.png, bins_<sheet>.svg, ...
+OUTPUT_PICTURES = re.compile(r"^(heat|bins)_[A-Za-z0-9_.-]+\.(png|svg)$")
 STEM_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
              *(f"lpt{i}" for i in range(10))}
@@ -340,7 +349,7 @@ def write_bytes(path: str | Path, data: bytes) -> None:
 
 def is_output_name(name: str) -> bool:
     """True for a file name layoutgen writes into an output folder (any job's)."""
-    if name in OUTPUT_NAMES:
+    if name in OUTPUT_NAMES or OUTPUT_PICTURES.match(name):
         return True
     return any(name.endswith(sfx) and len(name) > len(sfx) and not name.startswith(".")
                for sfx in OUTPUT_SUFFIXES)
