@@ -81,7 +81,8 @@ def test_gantry_time_matches_a_step_by_step_planner(pts, vmax, acc, jd) -> None:
     assume(np.all(np.hypot(*np.diff(xy, axis=0).T) > 1e-3))
     m = Machine(kind="gantry", acceleration_mm_s2=acc, junction_deviation_mm=jd)
     got = gantry_mark_s(xy, np.array([0, len(xy)]), vmax, m)
-    assert got == pytest.approx(_simulated_s(xy, vmax, acc, jd), rel=1e-9, abs=1e-12)
+    # (a reversal's junction speed is sqrt of a rounding-level sin: 1e-5 s apart at most)
+    assert got == pytest.approx(_simulated_s(xy, vmax, acc, jd), rel=1e-9, abs=1e-5)
     # never faster than distance / feed
     assert got >= np.hypot(*np.diff(xy, axis=0).T).sum() / vmax - 1e-12
 
