@@ -6,9 +6,9 @@ vertex in its marking direction, stroke width = the operation's spot. Circular a
 toolpath are SVG `A` commands, cut into pieces of at most 120 degrees (a 180 degree SVG arc
 hangs on its radius: 1 um of rounding could move its middle by tens of um; up to 120 degrees
 1 um of radius moves it by at most 1 um). Coordinates rounded once to DECIMALS (1 um), radii
-(the mean of the rounded start and end radii) to RADIUS_DECIMALS. Stroke colours come from `technology.OPERATIONS`, the same
-palette as the DXF's colour indices, so LightBurn puts both on the same layers. Written as
-text in bulk.
+(the mean of the rounded start and end radii) to RADIUS_DECIMALS. Stroke colours come from
+`technology.OPERATIONS`, the same palette as the DXF's colour indices, so LightBurn puts both
+on the same layers. Written as text in bulk.
 """
 
 from __future__ import annotations
