@@ -4,14 +4,14 @@ footprint, from layoutgen.product)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from layoutgen import sizing
 from layoutgen.deck import Deck, load_deck
 from layoutgen.errors import LayoutgenError
 from layoutgen.job import load_job
-from layoutgen.product import footprint_of_job, resolve_deck
-from layoutgen.units import parse_length, parse_positive_length, parse_size
+from layoutgen.product import SizingText, footprint_of_job, query_of_text, resolve_deck, size
+from layoutgen.units import parse_positive_length
 
 DEFAULT_ORDER = 1000  # lot.products when neither a job nor --products gives it
 
@@ -32,16 +32,10 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Options:
-    """`layoutgen size`-style options (text as given; parsed and checked here)."""
+class Options(SizingText):
+    """`layoutgen size`-style options (text as given; parsed and checked by
+    `product.query_of_text`) and the order size for the lot plan."""
 
-    footprint: str | None = None
-    shape: str = "rect"
-    corner_radius: str = "0"
-    layers: int | None = None
-    capacity: float | None = None
-    retention: float = 1.0
-    max_thickness: str | None = None
     products: int | None = None
 
 
@@ -85,21 +79,14 @@ def target_of_options(o: Options, rules: list[str], sets: list[str]) -> tuple[De
     nominal: float | None = None
     capacity = o.capacity
     if o.footprint is not None:
-        fx, fy = parse_size(o.footprint, "--footprint")
-        fp = sizing.footprint_of(o.shape, fx, fy, parse_length(o.corner_radius,
-                                                              "--corner-radius"))
-        if o.layers is not None:
-            prod = sizing.design(fp, o.layers, deck, o.retention)
-            if t_max is not None and prod.thickness_mm > t_max + 1e-12:
-                raise LayoutgenError(
-                    f"--layers {o.layers}: the package is {prod.thickness_mm:.4g} mm thick, "
-                    f"over --max-thickness {t_max:g} mm")
-            capacity = capacity if capacity is not None else prod.eol_capacity_mAh
-        elif capacity is not None:
-            prod = sizing.layers_for_capacity(fp, capacity, deck, o.retention, t_max)
-        else:
+        if o.layers is None and capacity is None:
             raise LayoutgenError("give --capacity MAH (the end-of-life capacity each stack "
                                  "must reach) or --layers with --footprint")
+        # the one sizing implementation: N from --layers (the target may still be --capacity)
+        # or the least N that reaches --capacity
+        prod = size(query_of_text(replace(o, capacity=None) if o.layers is not None else o),
+                    deck)
+        capacity = capacity if capacity is not None else prod.eol_capacity_mAh
         layers, nominal = prod.layers, prod.cell_capacity_mAh
     elif o.layers is not None:
         if capacity is None:
