@@ -569,7 +569,8 @@ def _reject_note(o: RejectOutcome) -> str:
         return (f"rejects: {o.failing:,} failing cells; {o.skipped:,} singulation contours "
                 f"left out, {o.time_saved_s:,.2f} s of marking saved (jumps not counted)")
     return (f"rejects: {o.failing:,} failing cells marked with a reject cross, "
-            f"{-o.time_saved_s:,.2f} s of marking added")
+            f"{-o.time_saved_s:,.2f} s of marking added (with its jumps and field moves: the "
+            "reject operation's time)")
 
 
 def toolpath_for(tiling, outline, deck: Deck) -> Toolpath:  # noqa: ANN001
