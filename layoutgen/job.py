@@ -95,8 +95,9 @@ class LotSpec(Settings):
 class OutputSpec(Settings):
     """What files a run writes."""
 
-    formats: tuple[Literal["gds", "oasis", "ngc", "gcode", "dxf", "svg", "json"], ...] = Field(
-        default=("gds", "ngc", "gcode", "dxf", "svg", "json"),
+    formats: tuple[Literal["gds", "oasis", "ngc", "gcode", "dxf", "svg", "json", "lbrn2"],
+                   ...] = Field(
+        default=("gds", "ngc", "gcode", "dxf", "svg", "json", "lbrn2"),
         description="Files to write beside the layout and the report")
 
 

@@ -14,15 +14,18 @@ no float for an integer).
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from layoutgen.schema import Settings
 
 
-class Machine(BaseModel):
+class Machine(Settings):
     """The machine the laser files are written for (default: a galvo fibre marker)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     name: str = Field(default="galvo fiber marker", min_length=1, max_length=80,
         description="Profile name shown in the files and the report")
@@ -57,3 +60,13 @@ class Machine(BaseModel):
     @property
     def is_gantry(self) -> bool:
         return self.kind == "gantry"
+
+
+def shipped_profiles() -> tuple[Machine, ...]:
+    """The machine profiles shipped in rules/machines/ (installed as layoutgen.rules), by name."""
+    try:  # package data after install; rules/machines/ in a checkout
+        folder = Path(str(resources.files("layoutgen.rules").joinpath("machines")))
+    except (ModuleNotFoundError, TypeError):
+        folder = Path(__file__).resolve().parent.parent / "rules" / "machines"
+    return tuple(Machine.model_validate(tomllib.loads(p.read_text(encoding="utf-8"))["machine"])
+                 for p in sorted(folder.glob("*.toml")))

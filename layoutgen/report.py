@@ -20,10 +20,12 @@ from layoutgen.display import fmt
 from layoutgen.drc import DrcReport
 from layoutgen.fileio import write_text
 from layoutgen.lot import LotPlan
+from layoutgen.machine import shipped_profiles
 from layoutgen.product import product_rows
 from layoutgen.report_model import ReportFigure, ReportSection, ReportTable
 from layoutgen.sizing import Product
 from layoutgen.stages import LaserJob, Tiled
+from layoutgen.toolpath.metrics import laser_parameter_rows
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
@@ -92,9 +94,16 @@ def laser_section(laser: LaserJob | None) -> ReportSection:
         rows.append((op.name, fmt(om["strokes"]), fmt(om["mark_total_mm"]), fmt(om["jump_mm"]),
                      fmt(op.params.passes), fmt(om["fields"]), fmt(om["time_s"])))
     t = float(m["total"]["time_s"])
+    tp = laser.toolpath
+    others = tuple(p for p in shipped_profiles() if p != tp.machine)
+    head, *params = laser_parameter_rows(tp, (tp.machine, *others))
     return ReportSection(
-        "laser", "Laser job", (ReportTable("laser-table", LASER_HEADER, tuple(rows)),),
-        notes=(f"estimated job time per sheet: {fmt(t)} s ({fmt(t / 60)} min)",))
+        "laser", "Laser job", (ReportTable("laser-table", LASER_HEADER, tuple(rows)),
+                               ReportTable("laser-parameters", head, tuple(params),
+                                           "Laser parameters per operation and machine "
+                                           "profile (the files are written for the first)")),
+        notes=(f"estimated job time per sheet: {fmt(t)} s ({fmt(t / 60)} min) on the "
+               f"{tp.machine.name} ({tp.machine.kind})",))
 
 
 def lot_section(lot: LotPlan) -> ReportSection:

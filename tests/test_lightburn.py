@@ -189,7 +189,7 @@ def test_laser_parameter_rows_per_operation_and_profile() -> None:
     tp = toolpath(layout)
     gantry = Machine(name="diode", kind="gantry", max_feed_mm_min=6000.0,
                      acceleration_mm_s2=1000.0, rapid_mm_min=6000.0)
-    rows = laser_parameter_rows(tp, layout.deck, (Machine(), gantry))
+    rows = laser_parameter_rows(tp, (Machine(), gantry))
     assert rows[0] == LASER_PARAMETER_HEADER
     assert len(rows) == 1 + 2 * len(tp.operations)
     galvo, diode = rows[1:1 + len(tp.operations)], rows[1 + len(tp.operations):]

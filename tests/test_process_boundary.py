@@ -132,7 +132,7 @@ def test_folder_of_another_job_is_refused_and_overwrite_removes_only_outputs(
     assert cli("toolpath", *SMALL, "--name", "a", "-o", out, "-f", "ngc,dxf").code == 0
     (out / "notes.txt").write_text("mine\n", encoding="utf-8")
     first = {p.name for p in out.iterdir()}
-    assert first == {"a.ngc", "a.dxf", "notes.txt"}
+    assert first == {"a.ngc", "a.dxf", "a.pens.json", "a.pens.csv", "notes.txt"}
     # the same job again: replaces its own files
     assert cli("toolpath", *SMALL, "--name", "a", "-o", out, "-f", "ngc,dxf").code == 0
     # another job: refused, nothing changed, no staging left

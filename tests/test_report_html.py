@@ -107,6 +107,26 @@ def _check_table(where: str, rows: list[list[str]], header: list[str],
     return out
 
 
+def _laser_parameter_problems(rows: list[list[str]], summary: dict[str, Any]) -> list[str]:
+    """The laser-parameter table: one row per operation and machine profile, the job's own
+    profile first, its times those of summary.json."""
+    out = []
+    ops = [op["name"] for op in summary["laser"]["operations"]]
+    machine = summary["laser"]["metrics"]["machine"]
+    body = rows[1:]
+    if rows[0][:2] != ["operation", "machine"] or len(body) % len(ops) or len(body) < len(ops):
+        return [f"laser parameters: rows {rows}, expected one per operation and profile"]
+    first = body[:len(ops)]
+    if [r[0] for r in first] != ops or any(not r[1].startswith(machine["name"]) for r in first):
+        out.append(f"laser parameters: first rows {first}, expected {ops} on {machine['name']}")
+    times = {op["name"]: op["time_s"] for op in summary["laser"]["operations"]}
+    for r in first:
+        got = _number(r[-2])  # shown to 0.1 s
+        if r[0] in times and (got is None or abs(got - times[r[0]]) > 0.051):
+            out.append(f"laser parameters, {r[0]}: time {r[-2]}, summary.json {times[r[0]]}")
+    return out
+
+
 def report_problems(page: R.ReportPage, summary: dict[str, Any], folder: Path) -> list[str]:
     """Every way the parsed report disagrees with the run's summary.json and folder."""
     out = list(page.problems)
@@ -114,9 +134,16 @@ def report_problems(page: R.ReportPage, summary: dict[str, Any], folder: Path) -
         out.append(f"sections {page.sections}, expected {SECTIONS}")
     if page.heading != summary["job"] or page.title != f"layoutgen: {summary['job']}":
         out.append(f"title {page.title!r} / heading {page.heading!r}: not the job's name")
-    tables = {t.section: t for t in page.tables}
-    if len(tables) != len(page.tables) or set(tables) != set(SECTIONS):
-        out.append(f"tables in sections {[t.section for t in page.tables]}: one per section")
+    tables = {}
+    for t in page.tables:  # each section's first table; the laser section has two
+        tables.setdefault(t.section, t)
+    extra = [t.section for t in page.tables if t is not tables[t.section]]
+    if set(tables) != set(SECTIONS) or extra != ["Laser job"]:
+        out.append(f"tables in sections {[t.section for t in page.tables]}: one per section "
+                   "(two in Laser job)")
+    else:
+        out += _laser_parameter_problems(
+            [t for t in page.tables if t.section == "Laser job"][1].rows, summary)
     header = ["quantity", "value", "unit"]
     for section, expected in _expected_rows(summary).items():
         if section in tables:

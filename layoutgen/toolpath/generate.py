@@ -529,7 +529,7 @@ def build_toolpath(layout, rejects: Rejects | None = None) -> Toolpath:  # noqa:
     return Toolpath(tuple(ops), fields, (deck.sheet.width_mm, deck.sheet.length_mm),
                     las.field_move_s, (0.0, 0.0),
                     mode if "singulation" in enabled else None, int(layout.count),
-                    tuple(notes), outcome)
+                    tuple(notes), outcome, deck.machine)
 
 
 def _cell_boxes(layout) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from layoutgen.deck import Deck, LaserOp
+from layoutgen.deck import LaserOp
 from layoutgen.machine import Machine
 from layoutgen.toolpath.model import Toolpath, expand_passes
 
@@ -63,12 +63,9 @@ def machine_settings(params: LaserOp, machine: Machine) -> MachineSetting:
 
 
 def machine_of(tp: Toolpath, machine: Machine | None = None) -> Machine:
-    """The machine a job is written for: the one given, else the toolpath's own (a `machine`
-    attribute, when the generator records the deck's), else the default galvo marker."""
-    if machine is not None:
-        return machine
-    m = getattr(tp, "machine", None)
-    return m if isinstance(m, Machine) else Machine()
+    """The machine a job is written for: the one given, else the toolpath's own (the deck's
+    [machine], recorded by the generator)."""
+    return machine if machine is not None else tp.machine
 
 
 def _trapezoid_s(length: np.ndarray, v0sq: np.ndarray, v1sq: np.ndarray, vmax: float,
@@ -237,13 +234,13 @@ LASER_PARAMETER_HEADER = ("operation", "machine", "power %", "speed mm/s", "feed
                           "passes", "frequency kHz", "pulse ns", "spot um", "time s", "note")
 
 
-def laser_parameter_rows(tp: Toolpath, deck: Deck,
-                         machines: tuple[Machine, ...] | None = None) -> list[tuple[str, ...]]:
+def laser_parameter_rows(tp: Toolpath, machines: tuple[Machine, ...] | None = None
+                         ) -> list[tuple[str, ...]]:
     """The report's laser-parameter table: a header row, then one row per operation and machine
-    profile (default: the deck's profile) with the values the files are written with (power
-    and speed after the machine's feed limit) and the profile's time for the operation."""
+    profile (default: the job's own, the deck's [machine]) with the values the files are written
+    with (power and speed after the machine's feed limit) and the profile's time for it."""
     rows: list[tuple[str, ...]] = [LASER_PARAMETER_HEADER]
-    for mach in machines or (deck.machine,):
+    for mach in machines or (tp.machine,):
         met = compute_metrics(tp, mach)
         for op in tp.operations:
             p = op.params

@@ -22,12 +22,13 @@ Python object per cell or per path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from layoutgen.deck import LaserOp
+from layoutgen.machine import Machine
 
 OPERATIONS = ("fiducial", "isolation", "singulation")  # the deck's parameter sets, in order
 REJECT = "reject"  # reject crosses on failing cells (the fiducial parameter set)
@@ -434,6 +435,7 @@ class Toolpath:
     cells: int = 0
     notes: tuple[str, ...] = ()
     rejects: RejectOutcome | None = None
+    machine: Machine = field(default_factory=Machine)  # the deck's [machine]: files and times
 
     def operation(self, name: str) -> Operation:
         for op in self.operations:
