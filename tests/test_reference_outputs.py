@@ -16,8 +16,9 @@ from pathlib import Path
 
 import klayout.db as kdb
 import pytest
-import refresh_references as R
 from PIL import Image
+
+import refresh_references as R
 
 EXAMPLES = R.all_examples()
 PLANT = "iot_small"  # the quickest example: its run is reused for the planted faults
