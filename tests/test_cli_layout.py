@@ -78,10 +78,12 @@ def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path) -> None:
                       "--manifest")
 
 
-def test_every_example_lays_out_drc_clean(cli, tmp_path) -> None:
+def test_an_example_job_lays_out_drc_clean(cli, tmp_path) -> None:
+    """`layout --job` then `drc` on the quickest example. Every example is laid out and DRC'd
+    (a run stops on a DRC failure) by test_reference_outputs, so it is not repeated here."""
     examples = sorted((REPO / "examples").glob("*.toml"))
     assert examples
-    for ex in examples:
+    for ex in [REPO / "examples" / "iot_small.toml"]:
         out = tmp_path / ex.stem
         r = cli("layout", "--job", ex, "-o", out, "--no-preview")
         assert r.code == 0, (ex.name, r.err)

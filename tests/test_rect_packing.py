@@ -204,8 +204,11 @@ def test_window_product_bound_proves_what_the_line_bounds_cannot():
     assert res.bound_method == "window product"
 
 
+@pytest.mark.slow  # ~140 s of recompiling; the same kernels run unchecked in the tests above
 def test_compiled_searches_stay_in_bounds(tmp_path):
-    """The numba kernels, recompiled with bounds checking, never index outside their arrays."""
+    """The numba kernels, recompiled with bounds checking, never index outside their arrays.
+
+    Deselected by default (pyproject addopts); run with `python -m pytest -m slow`."""
     code = (
         "from layoutgen.tiling.rect.packing import pack_rectangles as p\n"
         "for d, n in (((43, 26, 7, 3), 53), ((49, 28, 8, 3), 57), ((69, 47, 8, 7), 54)):\n"

@@ -21,10 +21,15 @@ NS = {"s": "http://www.w3.org/2000/svg"}
 
 def _trace(d: str, h: float) -> np.ndarray:
     """Points along a path's d (sheet coordinates: y flipped back), arcs sampled finely."""
-    path = svgelements.Path(d)
-    n = max(2, int(path.length() / 0.002))
-    pts = np.array([(p.x, p.y) for p in (path.point(t) for t in np.linspace(0, 1, n))])
-    return np.column_stack([pts[:, 0], h - pts[:, 1]])
+    pts: list[np.ndarray] = []
+    for seg in svgelements.Path(d):  # each segment sampled at once, <= 2 um apart
+        if isinstance(seg, svgelements.Move):
+            pts.append(np.array([[seg.end.x, seg.end.y]]))
+            continue
+        n = max(2, int(seg.length() / 0.002) + 1)
+        pts.append(np.asarray(seg.npoint(np.linspace(0, 1, n)), float)[1:])
+    xy = np.concatenate(pts) if len(pts) > 1 else np.repeat(pts[0], 2, axis=0)
+    return np.column_stack([xy[:, 0], h - xy[:, 1]])
 
 
 @pytest.mark.parametrize("case", [hex_case, mixed_case])
