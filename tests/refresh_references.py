@@ -266,12 +266,15 @@ def compare_reports(stored: ReportPage, now: ReportPage, name: str = "report.htm
             extra = [x for x in b.labels() if x not in a.labels()]
             out.append(Difference(name, f"{where}: row labels differ (missing {missing}, new "
                                         f"{extra}; now {b.labels()})"))
-        now_rows = {r[0]: r for r in b.rows if r}
-        for row in a.rows:
-            if row and row[0] in now_rows and now_rows[row[0]] != row \
-                    and row[0] not in pictures:
+        # rows in order when the labels agree (a label may repeat: zones "across", "along"),
+        # else by label
+        pairs = (list(zip([r for r in a.rows if r], [r for r in b.rows if r], strict=True))
+                 if a.labels() == b.labels() else
+                 [(r, {x[0]: x for x in b.rows if x}.get(r[0])) for r in a.rows if r])
+        for row, now_row in pairs:
+            if row and now_row is not None and now_row != row and row[0] not in pictures:
                 out.append(Difference(name, f"{where}, row {row[0]!r}: stored {row[1:]}, "
-                                            f"now {now_rows[row[0]][1:]}"))
+                                            f"now {now_row[1:]}"))
     for i, (pa, pb) in enumerate(zip(stored.paragraphs, now.paragraphs, strict=False)):
         differ(f"paragraph {i + 1} (in {pa[0]!r})", pa, pb)
     differ("number of paragraphs", len(stored.paragraphs), len(now.paragraphs))
@@ -419,21 +422,22 @@ def snapshot(out: Path, store_limit: int = STORE_LIMIT
     """The manifest of a run's output folder and the files to store beside it."""
     files: dict[str, Any] = {}
     stored: dict[str, bytes] = {}
-    for path in sorted(p for p in out.iterdir() if p.is_file()):
-        name, data = path.name, path.read_bytes()
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):  # bins/, stacks/ too
+        name, data = path.relative_to(out).as_posix(), path.read_bytes()
+        blob = name.replace("/", "__")  # stored flat beside MANIFEST.json
         if name == "report.html":
             files[name] = {"kind": "report",
                            "page": asdict(parse_report(data.decode("utf-8")))}
         elif name.endswith(LAYOUT_SUFFIXES):
-            files[name] = {"kind": "layout", "stored": name, "bytes": len(data)}
-            stored[name] = data
-        elif is_picture(name, data):
+            files[name] = {"kind": "layout", "stored": blob, "bytes": len(data)}
+            stored[blob] = data
+        elif is_picture(path.name, data):
             w, h = picture_size(data, name)
             files[name] = {"kind": "picture", "width": w, "height": h, "bytes": len(data)}
         else:
             entry, packed = text_entry(data, store_limit)
             if packed is not None:
-                entry["stored"] = f"{name}.xz"
+                entry["stored"] = f"{blob}.xz"
                 stored[entry["stored"]] = packed
             files[name] = entry
     return {"format": "layoutgen-reference/1", "files": files}, stored
@@ -478,7 +482,7 @@ def compare_outputs(ref_dir: Path, out: Path) -> list[Difference]:
         return [Difference(MANIFEST, f"no reference stored in {ref_dir} (make it with "
                                      f"python tests/refresh_references.py {ref_dir.name})")]
     files = load_manifest(ref_dir)["files"]
-    written = {p.name for p in out.iterdir() if p.is_file()}
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     diffs = [Difference(n, "stored in the reference, not written by the run")
              for n in sorted(set(files) - written)]
     diffs += [Difference(n, "written by the run, not in the reference")
