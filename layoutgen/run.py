@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from layoutgen.binning.stage import bins_summary, read_rejects
-from layoutgen.binning.stage import report_section as bins_report_section
 from layoutgen.deck import Deck
 from layoutgen.drc import DrcReport
 from layoutgen.errors import LayoutgenError
@@ -29,7 +27,6 @@ from layoutgen.report import run_sections, write_report
 from layoutgen.report_model import ReportSection
 from layoutgen.sheet_request import SheetRequest, sheet_inputs
 from layoutgen.sizing import Product
-from layoutgen.stacking.stage import report_section as stacks_report_section
 from layoutgen.stages import (
     Binned,
     LaserJob,
@@ -38,6 +35,7 @@ from layoutgen.stages import (
     Stacked,
     Tiled,
     bin_stage,
+    bins_rejects,
     check_drc,
     drc_stage,
     exports_stage,
@@ -55,7 +53,6 @@ from layoutgen.stages import (
 from layoutgen.tiling.engine import verify_tiling
 from layoutgen.tiling.result import Tiling
 from layoutgen.tiling.verify import VerifyReport
-from layoutgen.toolpath.rejects import rejects_for_sheet
 
 
 def stages_of(job: Job) -> tuple[str, ...]:
@@ -120,7 +117,7 @@ def run_summary(r: RunResult) -> dict[str, Any]:
             "drc": {"ok": bool(r.drc.ok), "violations": len(r.drc.violations)},
         },
         "laser": {"operations": ops, "total": m["total"], "metrics": m},
-        **({"bins": bins_summary(r.binned.result)} if r.binned is not None else {}),
+        **({"bins": r.binned.summary()} if r.binned is not None else {}),
         **({"stacks": r.stacked.result.summary()} if r.stacked is not None else {}),
     }
 
@@ -188,12 +185,9 @@ def run_job(job: Job, out_dir: str | Path, progress: Progress | None = None, *,
         files.append("summary.json")
         sections = run_sections(sized.product, tiled, lot, drc, laser)
         if binned is not None:
-            sections.append(bins_report_section(binned.result, [
-                f for f in binned.files if f.endswith(".png")]))
+            sections.append(binned.report_section())
         if stacked is not None:
-            sec = stacks_report_section(stacked.result)
-            sections.append(replace(sec, figures=tuple(
-                replace(f, file=f"stacks/{f.file}") for f in sec.figures)))
+            sections.append(stacked.report_section())
         if extra_sections is not None:
             sections += extra_sections(result)
         write_report(tmp / "report.html", name, sections)
@@ -344,7 +338,7 @@ def toolpath_sheet(sheet: SheetInputs | SheetRequest, out: str | Path, opts: Too
     """The laser job of one sheet into out (staged: all or nothing)."""
     check_stem(opts.name, "--name")
     sheet = _inputs(sheet)
-    rejects = (rejects_for_sheet(read_rejects(opts.bins), opts.rejects, opts.sheet_id)
+    rejects = (bins_rejects(opts.bins, opts.rejects, opts.sheet_id)
                if opts.bins is not None else None)
     tiled = tile_stage(sheet, force=opts.force)
     laser = toolpath_stage(layout_stage(tiled, sheet), rejects)

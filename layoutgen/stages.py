@@ -8,12 +8,10 @@ prefixes behind `layoutgen layout` and `layoutgen toolpath`. Nothing here prints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from layoutgen.binning.result import BinResult
-from layoutgen.binning.stage import bin_maps, read_rejects, write_bin_outputs
 from layoutgen.deck import Deck, load_deck, with_values
 from layoutgen.drc import DrcReport, run_drc
 from layoutgen.errors import LayoutgenError
@@ -29,9 +27,9 @@ from layoutgen.lot import LotPlan, lot_plan
 from layoutgen.product import Row, SizingText, query_of_text, resolve_deck, size, size_product
 from layoutgen.render.tiling import tiling_preview
 from layoutgen.render.toolpath import toolpath_preview
+from layoutgen.report_model import ReportSection
 from layoutgen.shapes import CellShape
 from layoutgen.sizing import Product
-from layoutgen.stacking.stage import StackRequest, StackResult, stack_cells, write_stack_outputs
 from layoutgen.tiling.engine import SheetSpec, sheet_spec_from_deck, tile
 from layoutgen.tiling.result import Tiling
 from layoutgen.toolpath.generate import build_toolpath
@@ -39,6 +37,10 @@ from layoutgen.toolpath.metrics import job_metrics, rounded
 from layoutgen.toolpath.model import Rejects, Toolpath
 from layoutgen.toolpath.rejects import rejects_for_sheet
 from layoutgen.units import parse_size
+
+if TYPE_CHECKING:  # types only: the bin and stack stages load polars, scipy and matplotlib
+    from layoutgen.binning.result import BinResult
+    from layoutgen.stacking.stage import StackResult
 
 LAYOUT_FORMATS = ("gds", "oasis")
 
@@ -287,11 +289,25 @@ class Binned:
     files: tuple[str, ...]
     rejects: Rejects | None
 
+    def summary(self) -> dict[str, object]:
+        """The bins part of summary.json."""
+        from layoutgen.binning.stage import bins_summary  # lazy: polars, scipy, matplotlib
+
+        return bins_summary(self.result)
+
+    def report_section(self) -> ReportSection:
+        """The report's bins section, with the PNGs written under bins/."""
+        from layoutgen.binning.stage import report_section  # lazy: polars, scipy, matplotlib
+
+        return report_section(self.result, [f for f in self.files if f.endswith(".png")])
+
 
 def bin_stage(job: Job, deck: Deck, product: Product, folder: Path) -> Binned:
     """Bin the job's tester maps against the run's own cells.csv (in `folder`), write the bin
     outputs and pictures into folder/bins/, and the failing cells of the sheet the laser job
     cuts (job [test].rejects)."""
+    from layoutgen.binning.stage import bin_maps, write_bin_outputs  # lazy: polars, scipy
+
     t = job.test
     result = bin_maps([job.path(m) for m in t.maps], folder / "cells.csv",
                       [job.path(b) for b in t.bins], outline=product.cell,
@@ -299,8 +315,7 @@ def bin_stage(job: Job, deck: Deck, product: Product, folder: Path) -> Binned:
     written = write_bin_outputs(result, folder / "bins")
     rejects = None
     if t.rejects != "none":
-        rejects = rejects_for_sheet(read_rejects(folder / "bins" / "bins.csv"), t.rejects,
-                                    t.sheet or None)
+        rejects = bins_rejects(folder / "bins" / "bins.csv", t.rejects, t.sheet or None)
     return Binned(result, tuple(f"bins/{p.name}" for p in written), rejects)
 
 
@@ -312,13 +327,34 @@ class Stacked:
     result: StackResult
     files: tuple[str, ...]
 
+    def report_section(self) -> ReportSection:
+        """The report's stacks section, its figures under stacks/."""
+        from layoutgen.stacking.stage import report_section  # lazy: polars, matplotlib
+
+        sec = report_section(self.result)
+        return replace(sec, figures=tuple(replace(f, file=f"stacks/{f.file}")
+                                          for f in sec.figures))
+
 
 def stack_stage(job: Job, folder: Path) -> Stacked:
     """Matched stacks from the run's bins.csv (folder/bins/), with the job's product target and
     limits; outputs into folder/stacks/."""
+    from layoutgen.stacking.stage import (  # lazy: polars, matplotlib
+        StackRequest,
+        stack_cells,
+        write_stack_outputs,
+    )
+
     req = StackRequest(maps=(str(folder / "bins" / "bins.csv"),), job=job.source,
                        limits_file=str(job.path(job.test.stack_limits))
                        if job.test.stack_limits else None)
     result = stack_cells(req)
     written = write_stack_outputs(result, folder / "stacks")
     return Stacked(result, tuple(f"stacks/{p.name}" for p in written))
+
+
+def bins_rejects(bins_csv: Path, mode: str, sheet_id: str | None) -> Rejects:
+    """The failing cells of one sheet of a bins.csv, for the laser job (`mode` mark | skip)."""
+    from layoutgen.binning.stage import read_rejects  # lazy: polars, scipy, matplotlib
+
+    return rejects_for_sheet(read_rejects(bins_csv), mode, sheet_id)

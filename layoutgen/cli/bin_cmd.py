@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from layoutgen.binning.stage import bin_command
 from layoutgen.cli.common import JsonOpt, flag, print_json, print_table
 from layoutgen.cli.sheet_opts import cell_shape_from
 from layoutgen.fileio import LIFT_LIMITS
@@ -59,6 +58,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Bin every cell of the tester maps; yield per sheet, lot and zone; pick maps."""
+        from layoutgen.binning.stage import bin_command  # lazy: polars, scipy, matplotlib
+
         LIFT_LIMITS.set(force)
         outline = (cell_shape_from(cell, shape, corner_radius, polygon)
                    if cell or polygon else None)

@@ -17,7 +17,6 @@ from layoutgen.cli.size_cmd import (
     ShapeOpt,
 )
 from layoutgen.fileio import LIFT_LIMITS
-from layoutgen.stacking.stage import StackRequest, stack_and_write, summary_rows
 from layoutgen.stacking.target import Options
 
 SetOpt = Annotated[
@@ -62,6 +61,12 @@ def register(app: typer.Typer) -> None:
         stacks.csv, pick list, leftovers, pictures, lot plan from the measured yield.
         Limits: --set stack.max_impedance_spread=0.1, stack.max_ocv_spread_mv=20,
         stack.cells=fixed|free."""
+        from layoutgen.stacking.stage import (  # lazy: polars, matplotlib
+            StackRequest,
+            stack_and_write,
+            summary_rows,
+        )
+
         LIFT_LIMITS.set(force)
         req = StackRequest(
             maps=tuple(maps), job=job,
