@@ -9,7 +9,7 @@ import shapely.affinity
 
 from layoutgen.deck import load_deck
 from layoutgen.errors import LayoutgenError
-from layoutgen.fields import partition_1d
+from layoutgen.fields import mark_bounds, partition_1d
 from layoutgen.layout.assemble import build_layout
 from layoutgen.shapes import circle, rect, rounded
 from layoutgen.tiling.result import Tiling
@@ -123,11 +123,23 @@ def _check_fields(L, size: float) -> None:  # noqa: ANN001
 
 
 def test_field_boundaries_run_in_streets() -> None:
-    deck = load_deck()
-    L = build_layout(grid(rect(10, 8), deck), rect(10, 8), deck)
-    _check_fields(L, 100.0)
-    w, f = L.field_windows, L.fields  # streets within reach: windows inside their fields
-    assert np.all((w[:, :2] >= f[:, :2] - 1e-9) & (w[:, 2:] <= f[:, 2:] + 1e-9))
+    # a window holds its field's laser marks: past the field boundary only by how far a mark
+    # reaches beyond its cell (kerf-compensated cut, lead-in) and, cut by lines (the default
+    # for this grid), by half the stitch overlap
+    for paths in ("contours", "auto"):
+        deck = load_deck([], [f"laser.singulation_paths={paths}"])
+        L = build_layout(grid(rect(10, 8), deck), rect(10, 8), deck)
+        _check_fields(L, 100.0)
+        marks = mark_bounds(L.patterns, deck)
+        cell = np.array([p.layers["SINGULATION"].bounds for p in L.patterns])
+        reach = max(float(np.max(cell[:, :2] - marks[:, :2])),
+                    float(np.max(marks[:, 2:] - cell[:, 2:])))
+        if paths == "auto":
+            reach += deck.laser.stitch_overlap_um / 2000
+        w, f = L.field_windows, L.fields
+        assert 0 < reach < 0.2
+        assert np.all((w[:, :2] >= f[:, :2] - reach - 1e-9)
+                      & (w[:, 2:] <= f[:, 2:] + reach + 1e-9)), paths
     cells = cells_union(L)
     for r in L.fields:
         assert shapely.box(*r).boundary.intersection(cells).length == pytest.approx(0, abs=1e-9)
@@ -189,8 +201,11 @@ def test_rounded_mixed_rotations_from_the_engine() -> None:
 
 
 def test_million_cells_lay_out() -> None:
+    # marks exactly on the cell outlines (no lead-in, no kerf offset, contours): the fields
+    # are the 100 mm grid, 50 x 50 cells each
     deck = load_deck([], ["sheet.width_mm=2000", "sheet.length_mm=2000", "sheet.edge_x_mm=0",
-                          "sheet.edge_y_mm=0", "tiling.kerf_um=100"])
+                          "sheet.edge_y_mm=0", "tiling.kerf_um=100", "laser.lead_in_um=0",
+                          "laser.kerf_compensation=false", "laser.singulation_paths=contours"])
     t = grid(rect(1.9, 1.9), deck)
     assert t.count == 1_000_000
     L = build_layout(t, rect(1.9, 1.9), deck)  # its time: benchmarks/timings.py (layout_1M)
