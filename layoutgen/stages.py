@@ -311,7 +311,7 @@ def bin_stage(job: Job, deck: Deck, product: Product, folder: Path) -> Binned:
     t = job.test
     result = bin_maps([job.path(m) for m in t.maps], folder / "cells.csv",
                       [job.path(b) for b in t.bins], outline=product.cell,
-                      sheet_nm=deck.sheet.size_nm)
+                      sheet_nm=deck.sheet.size_nm, names=t.maps)  # as the job names them
     written = write_bin_outputs(result, folder / "bins")
     rejects = None
     if t.rejects != "none":

@@ -301,7 +301,7 @@ def load_bin_deck(paths: list[Path] | tuple[Path, ...] | None = None,
     except FileNotFoundError:
         raise LayoutgenError(f"{base_path}: the shipped bin deck is missing "
                              "(reinstall layoutgen)") from None
-    sources = [str(base_path)]
+    sources = ["bins_default.toml (shipped)"]  # no install path in the outputs
     for p in paths or ():
         try:
             top = load_toml(p, "bin deck")

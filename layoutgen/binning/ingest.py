@@ -200,8 +200,9 @@ def _sheet_ids(df: pl.DataFrame, sheet: str | None, path: Path, where: str) -> p
 
 
 def read_maps(paths: Sequence[Path], m: Manifest, deck: BinDeck,
-              sheet_nm: tuple[int, int]) -> MapRows:
-    """Read and join every map; problems counted (refusals raised as the deck says)."""
+              sheet_nm: tuple[int, int], names: Sequence[str] | None = None) -> MapRows:
+    """Read and join every map; problems counted (refusals raised as the deck says). `names`:
+    how the outputs and the problems' first rows name each map (default: its path)."""
     if not paths:
         raise LayoutgenError("bin: give at least one tester map")
     frames: list[pl.DataFrame] = []
@@ -209,7 +210,7 @@ def read_maps(paths: Sequence[Path], m: Manifest, deck: BinDeck,
     keyed: list[str] = []
     conditions: dict[str, dict[str, tuple[str, ...]]] = {}
     for k, path in enumerate(paths):
-        where = str(path)
+        where = names[k] if names is not None else str(path)
         raw = _read_frame(Path(path))
         lowered = [c.strip().lower() for c in raw.columns]
         if len(set(lowered)) != len(lowered):
@@ -245,7 +246,8 @@ def read_maps(paths: Sequence[Path], m: Manifest, deck: BinDeck,
     twice = (pl.col("cell") >= 0) & (pl.len().over(["sheet", "cell"]) > 1)
     rows = rows.with_columns(pl.any_horizontal(pl.col("bad"), *missing).alias("bad"),
                              twice.alias("dup"))
-    return MapRows(rows, tuple(str(p) for p in paths), tuple(params), params, tuple(keyed),
+    return MapRows(rows, tuple(names) if names is not None else tuple(str(p) for p in paths),
+                   tuple(params), params, tuple(keyed),
                    conditions)
 
 

@@ -93,11 +93,12 @@ def _first_untested(inputs: list[SheetInput], sheet_ids: tuple[str, ...], m: Man
 def bin_maps(maps: Sequence[Path], manifest: Path, rules: Path | Sequence[Path] | None, *,
              outline: CellShape | None = None, job: Path | None = None,
              sheet_nm: tuple[int, int] | None = None,
-             transform: Sequence[str] = ()) -> BinResult:
+             transform: Sequence[str] = (), names: Sequence[str] | None = None) -> BinResult:
     """Read the tester maps, join them to the manifest, bin every cell, count yields.
 
     `outline`/`job` give the true cell outline (for pictures), `sheet_nm` or the job the sheet
-    size (else the manifest extent); `transform` holds `key=value` overrides of [transform].
+    size (else the manifest extent); `transform` holds `key=value` overrides of [transform];
+    `names` how the outputs name the maps (default: their paths).
     Refusals (as the deck's [match] says) raise LayoutgenError before anything is written.
     """
     paths = [rules] if isinstance(rules, Path | str) else list(rules or [])
@@ -107,7 +108,7 @@ def bin_maps(maps: Sequence[Path], manifest: Path, rules: Path | Sequence[Path] 
     if m.count == 0:
         raise LayoutgenError(f"{manifest}: the manifest has no cells")
     geo = geometry.resolve(m, outline=outline, job=job, sheet_nm=sheet_nm)
-    mr = ingest.read_maps([Path(p) for p in maps], m, deck, geo.sheet_nm)
+    mr = ingest.read_maps([Path(p) for p in maps], m, deck, geo.sheet_nm, names)
     rows = mr.rows.with_row_index("_r")
     n = m.count
     sheet_ids = tuple(rows.get_column("sheet").unique(maintain_order=True).to_list())
