@@ -10,7 +10,7 @@ integer cut position, for sheets up to 400 units a side after dividing by the it
     python benchmarks/plp.py --sets CoverIA,CoverIB --sample 500 --jobs 2
 
 --disguise N runs a seeded sample of N instances with a known optimum (Cover I/II by default)
-through the same path as `layoutgen tile` (CLI strings -> sheet_opts.resolve_sheet ->
+through the same path as `layoutgen tile` (CLI strings -> sheet_request.sheet_inputs ->
 engine.tile), each disguised as a fab engineer would type it: a decimal scale s, kerf K and edge
 E (or EX,EY), sheet = (L*s + 2EX - K) x (W*s + 2EY - K), cell = (l*s - K) x (w*s - K). The
 reduced problem (usable + K, cell + K) is exactly (L, W, l, w) * s, so the known optimum is the
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=5, help="list this many misses per set")
     ap.add_argument("--disguise", type=int, default=0, metavar="N",
                     help="run N instances disguised with decimal scale/kerf/edge through the CLI "
-                         "path (resolve_sheet + engine.tile)")
+                         "path (sheet_inputs + engine.tile)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the --disguise sample")
     ns = ap.parse_args(argv)
 
@@ -365,16 +365,16 @@ def guillotine_optimum(L: int, W: int, l: int, w: int) -> tuple[int, bool]:  # n
 
 
 def run_disguised(task: dict) -> dict:
-    """One disguised instance through the CLI path: strings -> resolve_sheet -> engine.tile."""
-    from layoutgen.cli.sheet_opts import resolve_sheet
+    """One disguised instance through the CLI path: strings -> sheet_inputs -> engine.tile."""
+    from layoutgen.sheet_request import SheetRequest, sheet_inputs
     from layoutgen.tiling.engine import tile, verify_tiling
 
     out = dict(task, count=None, ub=None, gap=None, error=None, valid=None, ref=None,
                ref_exact=False)
     t0 = time.perf_counter()
     try:
-        job = resolve_sheet(None, None, task["sheet"], task["cell"], None, "0", None,
-                            task["kerf"], task["edge"], None, None, task["cut"])
+        job = sheet_inputs(SheetRequest(sheet=task["sheet"], cell=task["cell"],
+                                        kerf=task["kerf"], edge=task["edge"], cut=task["cut"]))
         t = tile(job.shape, job.spec)
         out.update(count=t.count, ub=int(t.upper_bound), gap=int(t.gap), strategy=t.strategy)
         if task["check"]:
@@ -396,7 +396,7 @@ def run_disguise(ns: argparse.Namespace, names: list[str]) -> int:
         d = disguise(rng, L, W, l, w)
         tasks.append(dict(d, set=name, inst=(L, W, l, w, opt), cut=ns.cut, check=ns.check))
     print(f"disguised instances: {len(tasks)} from {', '.join(names)} (seed {ns.seed}, "
-          f"cut {ns.cut}, jobs {ns.jobs}); path: CLI strings -> resolve_sheet -> engine.tile")
+          f"cut {ns.cut}, jobs {ns.jobs}); path: CLI strings -> sheet_inputs -> engine.tile")
     t0 = time.perf_counter()
     if ns.jobs > 1:
         with mp.Pool(ns.jobs) as pool:

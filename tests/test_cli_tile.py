@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from conftest import REPO, assert_user_error
-from layoutgen.cli.sheet_opts import resolve_sheet
+from layoutgen.sheet_request import SheetRequest, sheet_inputs
 from layoutgen.tiling.engine import tile, verify_tiling
 
 
 def _job(**kw):
-    args = dict(rules=None, sets=None, sheet="300x300", cell="10x8", shape=None,
-                corner_radius="0", polygon=None, kerf=None, edge=None, keepouts=None,
-                rotation=None, cut=None)
+    args = dict(sheet="300x300", cell="10x8")
     args.update(kw)
-    return resolve_sheet(**args)
+    if args.get("keepouts"):
+        args["keepouts"] = tuple(args["keepouts"])
+    return sheet_inputs(SheetRequest(**args))
 
 
 def test_tile_json_outputs_and_check(cli, tmp_path) -> None:

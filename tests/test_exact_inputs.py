@@ -6,7 +6,7 @@ cells are l*s x w*s boxes in a usable area of L*s x W*s, so the disguised sheet 
 integer instance scaled by s, and must give the same count, upper bound and proof flag. All
 decimals here are multiples of 0.000002 mm (cells on the 2 nm grid, centres on the 1 nm grid).
 
-Everything runs the CLI's path: CLI strings -> sheet_opts.resolve_sheet -> engine.tile (or the
+Everything runs the CLI's path: CLI strings -> sheet_request.sheet_inputs -> engine.tile (or the
 `layoutgen` entry point itself through the `cli` fixture).
 """
 
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_user_error
-from layoutgen.cli.sheet_opts import resolve_sheet
+from layoutgen.sheet_request import SheetRequest, sheet_inputs
 from layoutgen.tiling.engine import tile, verify_tiling
 
 # Deterministic examples; no shrinking and one bug per test, so that a failing test (each run
@@ -52,9 +52,11 @@ def run_tile(sheet: str, cell: str | None = None, kerf: str = "0", edge: str = "
              shape: str | None = None, radius: str = "0", polygon: str | None = None,
              keepouts: list[str] | None = None, cut: str | None = None,
              rotation: str | None = None):
-    """(job, tiling) through resolve_sheet + engine.tile, as `layoutgen tile` does."""
-    job = resolve_sheet(None, None, sheet, cell, shape, radius, polygon, kerf, edge, keepouts,
-                        rotation, cut)
+    """(job, tiling) through sheet_inputs + engine.tile, as `layoutgen tile` does."""
+    job = sheet_inputs(SheetRequest(sheet=sheet, cell=cell, shape=shape, corner_radius=radius,
+                                    polygon=polygon, kerf=kerf, edge=edge,
+                                    keepouts=tuple(keepouts) if keepouts else None,
+                                    rotation=rotation, cut=cut))
     return job, tile(job.shape, job.spec)
 
 

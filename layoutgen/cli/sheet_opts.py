@@ -17,8 +17,7 @@ from layoutgen.cli.common import RulesOpt, SetOpt, flag
 from layoutgen.deck import field_choices, field_help
 from layoutgen.product import OUTLINE_KINDS
 from layoutgen.shapes import CellShape
-from layoutgen.sheet_request import SheetRequest, cell_outline, sheet_inputs
-from layoutgen.stages import SheetInputs
+from layoutgen.sheet_request import SheetRequest, cell_outline
 
 
 def _choice_help(key: str) -> str:
@@ -118,17 +117,3 @@ def cell_shape_from(cell: str | None, shape: str | None, corner_radius: str,
                     polygon: str | None) -> CellShape:
     """The cell outline the flags describe (layoutgen.sheet_request.cell_outline)."""
     return cell_outline(cell, shape, corner_radius, polygon)
-
-
-def resolve_sheet(rules: list[str] | None = None, sets: list[str] | None = None,
-                  sheet: str | None = None, cell: str | None = None, shape: str | None = None,
-                  corner_radius: str = "0", polygon: str | None = None,
-                  kerf: str | None = None, edge: str | None = None,
-                  keepouts: list[str] | None = None, rotation: str | None = None,
-                  cut: str | None = None) -> SheetInputs:
-    """Deprecated adapter for tests/test_exact_inputs.py and benchmarks/plp.py (their owners
-    move to `sheet_inputs(SheetRequest(...))`); the commands use `sheet_options`."""
-    return sheet_inputs(request_of({
-        "rules": rules, "sets": sets, "sheet": sheet, "cell": cell, "shape": shape,
-        "corner_radius": corner_radius, "polygon": polygon, "kerf": kerf, "edge": edge,
-        "keepout": keepouts, "rotation": rotation, "cut": cut}))
