@@ -497,6 +497,9 @@ def test_e142_codes_sit_at_their_grid_positions(tmp_path, nx, ny, px, py, seed) 
     keep = rng.random(nx * ny) < 0.9
     keep[0] = keep[-1] = True  # the lattice's extent is fixed by its corners
     assume(keep.sum() * 2 >= nx * ny)
+    grid_ = keep.reshape(ny, nx)  # the pitch along an axis is seen only where two neighbours
+    assume(ny == 1 or bool((grid_[1:] & grid_[:-1]).any()))  # along it are both present
+    assume(nx == 1 or bool((grid_[:, 1:] & grid_[:, :-1]).any()))
     idx = np.flatnonzero(keep)
     lines = ["id,row,col,x,y,rotation,pad_x,pad_y,field"]
     for k, g in enumerate(idx):
