@@ -54,7 +54,8 @@ def _num(v: float) -> float | None:
     return None if not math.isfinite(v) else float(f"{v:.9g}")
 
 
-def _pareto(p: tuple[BinCount, ...]) -> list[dict[str, Any]]:
+def pareto_dicts(p: tuple[BinCount, ...]) -> list[dict[str, Any]]:
+    """A bin Pareto as JSON records (yield.json, summary.json)."""
     return [{"code": b.code, "name": b.name, "pass": b.passed, "cells": b.cells} for b in p]
 
 
@@ -82,13 +83,13 @@ def yield_doc(r: BinResult, split: GridSplit) -> dict[str, Any]:
         "bins": [{"code": b.code, "name": b.name, "pass": b.passed, "rule": b.rule,
                   "description": b.description} for b in r.deck.bins],
         "lot": {"sheets": r.lot.sheets, "cells": r.lot.cells, "passed": r.lot.passed,
-                "yield": round(r.lot.yield_, 6), "pareto": _pareto(r.lot.pareto),
+                "yield": round(r.lot.yield_, 6), "pareto": pareto_dicts(r.lot.pareto),
                 "zones": _zones(r.lot.zones)},
         "sheets": [{
             "sheet": s.sheet, "cells": s.cells, "tested": s.tested, "passed": s.passed,
             "yield": round(s.yield_, 6), "unmatched_rows": s.unmatched_rows,
             "conditions": {k: list(v) for k, v in s.conditions},
-            "pareto": _pareto(s.pareto), "zones": _zones(s.zones),
+            "pareto": pareto_dicts(s.pareto), "zones": _zones(s.zones),
             "dynamic_limits": [{"bin": d.bin, "parameter": d.parameter, "cells": d.cells,
                                 "applied": d.applied, "median": _num(d.median),
                                 "sigma": _num(d.sigma), "low": _num(d.low),

@@ -233,8 +233,7 @@ def bins_summary(result: BinResult) -> dict[str, object]:
                     "yield": round(s.yield_, 6)} for s in result.sheets],
         "lot": {"sheets": lot.sheets, "cells": lot.cells, "passed": lot.passed,
                 "yield": round(lot.yield_, 6),
-                "pareto": [{"code": b.code, "name": b.name, "pass": b.passed, "cells": b.cells}
-                           for b in lot.pareto]},
+                "pareto": outputs.pareto_dicts(lot.pareto)},
         "input": asdict(result.counts),
     }
 
